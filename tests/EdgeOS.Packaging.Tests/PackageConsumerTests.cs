@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Xml.Linq;
+using Xunit;
+
+namespace EdgeOS.Packaging.Tests;
+
+/// <summary>
+/// Packs the shipping libraries the way a release does (<c>dotnet pack -c Release</c>) and proves that a
+/// project outside this repository can restore them from a local feed, build and run against them.
+/// </summary>
+public sealed class PackageConsumerTests
+{
+    private static readonly string[] s_packageIds = ["EdgeOS.Core", "EdgeOS.Fwp", "EdgeOS.Net"];
+
+    [Fact]
+    public void PackagesCarryMetadataAndWorkFromALocalFeed()
+    {
+        string root = FindRepositoryRoot();
+        string work = Path.Combine(Path.GetTempPath(), "edgeos-packaging-" + Guid.NewGuid().ToString("N"));
+        string feed = Path.Combine(work, "feed");
+        Directory.CreateDirectory(feed);
+        try
+        {
+            Run("dotnet", ["pack", Path.Combine(root, "EdgeOS.sln"), "-c", "Release", "-o", feed, "-nologo"], root);
+
+            string version = "";
+            foreach (string id in s_packageIds)
+            {
+                string nupkg = Assert.Single(Directory.GetFiles(feed, id + ".*.nupkg"), p => !p.EndsWith(".symbols.nupkg", StringComparison.Ordinal));
+                string fileVersion = Path.GetFileNameWithoutExtension(nupkg)[(id.Length + 1)..];
+                Assert.True(File.Exists(Path.Combine(feed, $"{id}.{fileVersion}.snupkg")), $"{id} has no symbol package");
+                version = fileVersion;
+                AssertPackageMetadata(nupkg, id);
+            }
+
+            string consumer = Path.Combine(work, "consumer");
+            Directory.CreateDirectory(consumer);
+            string source = Path.Combine(AppContext.BaseDirectory, "Consumer");
+            File.Copy(Path.Combine(source, "Program.cs"), Path.Combine(consumer, "Program.cs"));
+            File.WriteAllText(
+                Path.Combine(consumer, "Consumer.csproj"),
+                File.ReadAllText(Path.Combine(source, "Consumer.csproj.template")).Replace("@VERSION@", version, StringComparison.Ordinal));
+            // Only the local feed: the consumer must get EdgeOS.* from the packed files, never from the source tree.
+            File.WriteAllText(Path.Combine(consumer, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <clear />
+                    <add key="local" value="{feed}" />
+                  </packageSources>
+                  <config>
+                    <add key="globalPackagesFolder" value="{Path.Combine(work, "packages")}" />
+                  </config>
+                </configuration>
+                """);
+
+            string output = Run("dotnet", ["run", "-c", "Release", "--project", Path.Combine(consumer, "Consumer.csproj")], consumer);
+            Assert.Contains("consumer: ok", output, StringComparison.Ordinal);
+            Assert.True(Directory.Exists(Path.Combine(work, "packages", "edgeos.core", version)), "EdgeOS.Core was not restored from the local feed");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static void AssertPackageMetadata(string nupkg, string id)
+    {
+        using ZipArchive zip = ZipFile.OpenRead(nupkg);
+        ZipArchiveEntry nuspecEntry = Assert.Single(zip.Entries, e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+        using Stream stream = nuspecEntry.Open();
+        XElement metadata = XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+        string Field(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value ?? "";
+
+        Assert.Equal(id, Field("id"));
+        Assert.Equal("MIT", Field("license"));
+        Assert.Equal("README.md", Field("readme"));
+        Assert.False(string.IsNullOrWhiteSpace(Field("description")), $"{id} has no description");
+        Assert.Contains("edge", Field("tags"), StringComparison.Ordinal);
+        XElement? repository = metadata.Elements().SingleOrDefault(e => e.Name.LocalName == "repository");
+        Assert.True(repository?.Attribute("commit")?.Value.Length == 40, $"{id} does not record the source commit (SourceLink)");
+        Assert.Contains(zip.Entries, e => e.FullName == "README.md");
+        Assert.Contains(zip.Entries, e => e.FullName == $"lib/net10.0/{id}.dll");
+        Assert.Contains(zip.Entries, e => e.FullName == $"lib/net10.0/{id}.xml");
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "EdgeOS.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"EdgeOS.sln not found above {AppContext.BaseDirectory}");
+    }
+
+    private static string Run(string fileName, string[] arguments, string workingDirectory)
+    {
+        ProcessStartInfo info = new(fileName, arguments)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        // The outer `dotnet test` sets MSBuild variables that must not leak into the nested builds.
+        info.Environment.Remove("MSBuildExtensionsPath");
+        info.Environment.Remove("MSBuildSDKsPath");
+        info.Environment.Remove("MSBUILD_EXE_PATH");
+        using Process process = Process.Start(info)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{fileName} {string.Join(' ', arguments)} did not finish in 5 minutes");
+        }
+
+        string output = stdout.Result + stderr.Result;
+        Assert.True(process.ExitCode == 0, $"{fileName} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{output}");
+        return output;
+    }
+}
