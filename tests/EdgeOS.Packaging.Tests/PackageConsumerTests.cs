@@ -22,7 +22,8 @@ public sealed class PackageConsumerTests
         Directory.CreateDirectory(feed);
         try
         {
-            Run("dotnet", ["pack", Path.Combine(root, "EdgeOS.sln"), "-c", "Release", "-o", feed, "-nologo"], root);
+            // Only the shipping libraries (a solution filter), so that running test assemblies are never rebuilt under us.
+            Run("dotnet", ["pack", Path.Combine(root, "EdgeOS.Packages.slnf"), "-c", "Release", "-o", feed, "-nologo"], root);
 
             string version = "";
             foreach (string id in s_packageIds)
