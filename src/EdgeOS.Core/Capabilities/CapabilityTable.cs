@@ -473,8 +473,9 @@ public sealed partial class CapabilityTable
     }
 
     /// <summary>
-    /// Says why <paramref name="value"/> names no live capability. Lock-free: it runs only after a lookup failed,
-    /// and a racy read here can only change which failure is reported, never report success.
+    /// Says why <paramref name="value"/> names no live capability. Lock-free: it runs only after a lookup failed.
+    /// Exact even when racing a mutation: every generation in [base, slot generation) was issued exactly once for
+    /// the slot, so such a handle is stale; anything else was never issued (see FreeSlotLocked for the ordering).
     /// </summary>
     internal HandleDiagnosis Diagnose(ulong value)
     {
@@ -498,16 +499,20 @@ public sealed partial class CapabilityTable
         CapabilitySlot[] slots = Volatile.Read(ref _slots);
         if (slot <= Volatile.Read(ref _slotsTouched) && slot < slots.Length && generation >= _generationBase)
         {
-            CapabilitySlot entry = slots[slot];
-            if (generation < entry.Generation)
+            // Node first, then generation (both acquire), the reverse of the order FreeSlotLocked writes them:
+            // if the node is already gone, the generation has already moved past the handle's.
+            ref CapabilitySlot entry = ref slots[slot];
+            CapabilityNode? node = Volatile.Read(ref entry.Node);
+            uint current = Volatile.Read(ref entry.Generation);
+            if (generation < current)
             {
-                uint reusesSince = entry.Generation - 1 - generation;
+                uint reusesSince = current - 1 - generation;
                 CapabilityDeath death = reusesSince == 0 ? entry.LastDeath : CapabilityDeath.None;
                 return new HandleDiagnosis(HandleProblem.Stale, slot, generation, SlotsMax, death, reusesSince);
             }
 
             // Killed but its slot not yet freed: only visible to a reader racing the killing operation.
-            if (entry.Node is { } node && node.Handle == value)
+            if (node is not null && node.Handle == value)
             {
                 return new HandleDiagnosis(HandleProblem.Stale, slot, generation, SlotsMax, CapabilityDeath.None, 0);
             }
@@ -596,20 +601,24 @@ public sealed partial class CapabilityTable
         int slot = node.Slot;
         ref CapabilitySlot entry = ref _slots[slot];
         Debug.Assert(ReferenceEquals(entry.Node, node) && !node.IsLive, "Only a dead node occupying its slot is freed.");
-        Volatile.Write(ref entry.Node, null);
+
+        // Order matters for Diagnose, which reads without the lock: the generation moves on (release) before the
+        // node reference is cleared (release). A reader that sees the slot empty therefore also sees the new
+        // generation, and reports the old handle as stale rather than as never issued.
         entry.LastDeath = death;
         if (entry.Generation >= CapabilityHandleLayout.GenerationMax)
         {
             // Reusing the slot would repeat a handle value issued before: retire it instead.
-            entry.Generation = CapabilityHandleLayout.RetiredGeneration;
+            Volatile.Write(ref entry.Generation, CapabilityHandleLayout.RetiredGeneration);
             _retiredCount++;
         }
         else
         {
-            entry.Generation++;
+            Volatile.Write(ref entry.Generation, entry.Generation + 1);
             _freeSlots[_freeCount++] = slot;
         }
 
+        Volatile.Write(ref entry.Node, null);
         _count--;
     }
 

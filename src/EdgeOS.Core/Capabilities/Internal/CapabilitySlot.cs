@@ -4,8 +4,10 @@ namespace EdgeOS.Core.Capabilities.Internal;
 /// <remarks>
 /// Written only under the table's lock. <see cref="Node"/> is published with a release store after the node is
 /// fully built, and read without a lock by resolves. <see cref="Generation"/> and <see cref="LastDeath"/> are
-/// read without a lock only to choose between "invalid" and "stale" after a resolve has already failed, so a
-/// racy read there can only change the wording of a failure, never turn a failure into a success.
+/// read without a lock only to choose between "invalid" and "stale" after a resolve has already failed. When a
+/// slot is freed the generation is advanced (release) before the node is cleared (release), and the diagnosis
+/// reads them in the opposite order (acquire), so an issued handle is always reported stale, never invalid,
+/// even by a reader racing the free. Nothing read here can turn a failure into a success.
 /// </remarks>
 internal struct CapabilitySlot
 {
