@@ -158,9 +158,13 @@ public sealed class MemoryAccount
             return null;
         }
 
+        // Charge bottom-up; peaks are only raised once the whole path accepted, so a refused charge never shows up
+        // in any PeakBytes.
+        Span<long> usedAfter = stackalloc long[DepthMax];
+        int charged = 0;
         for (MemoryAccount? account = this; account is not null; account = account.Parent)
         {
-            if (!account.TryChargeSelf(bytes))
+            if (!account.TryChargeSelf(bytes, out usedAfter[charged]))
             {
                 // Undo the accounts below the one that refused; each of them accepted exactly this charge.
                 for (MemoryAccount? undo = this; undo != account; undo = undo!.Parent)
@@ -170,12 +174,20 @@ public sealed class MemoryAccount
 
                 return account;
             }
+
+            charged++;
+        }
+
+        int index = 0;
+        for (MemoryAccount? account = this; account is not null; account = account.Parent)
+        {
+            account.UpdatePeak(usedAfter[index++]);
         }
 
         return null;
     }
 
-    private bool TryChargeSelf(long bytes)
+    private bool TryChargeSelf(long bytes, out long usedAfter)
     {
         // CAS loop: the quota check and the increment are one atomic step, so concurrent charges can never
         // together exceed the quota. Overflow is impossible: used <= quota <= long.MaxValue and the check
@@ -185,13 +197,14 @@ public sealed class MemoryAccount
         {
             if (bytes > _quotaBytes - used)
             {
+                usedAfter = used;
                 return false;
             }
 
             long seen = Interlocked.CompareExchange(ref _usedBytes, used + bytes, used);
             if (seen == used)
             {
-                UpdatePeak(used + bytes);
+                usedAfter = used + bytes;
                 return true;
             }
 
