@@ -29,7 +29,8 @@ namespace EdgeOS.Core.Memory;
 public sealed unsafe class CowImage : IDisposable
 {
     private const int LeafEntriesMax = 512;
-    private const int PooledChunksMax = 1024;
+    private const int PooledChunkBytesMax = 4 * 1024 * 1024;
+    private const int PooledChunksMin = 4;
     private const int PooledLeavesMax = 64;
     private const int PooledViewsMax = 64;
 
@@ -42,15 +43,15 @@ public sealed unsafe class CowImage : IDisposable
 
     // Managed: the image bytes (read-only where the platform allows). Kernel: the sealed memfd.
     private readonly MemoryRegion? _data;
+    private readonly byte* _dataPointer;
     private readonly SafeFileHandle? _memfd;
     private readonly long _kernelChargedBytes;
 
-    private readonly Lock _viewPoolLock = new();
+    // Returned views, one per slot, exchanged in and out with interlocked operations (no lock, no ABA: a slot holds
+    // a reference, and whoever exchanges it out owns the view). A pooled view keeps its image reference.
     private readonly CowView?[] _viewPool = new CowView?[PooledViewsMax];
-    private int _viewPoolCount;
-    private bool _viewPoolClosed;
 
-    // One reference for the image itself plus one per active view; the memory is freed when it reaches zero.
+    // One reference for the image itself plus one per active or pooled view; the memory is freed at zero.
     private int _refCount = 1;
     private int _disposed;
 
@@ -61,6 +62,7 @@ public sealed unsafe class CowImage : IDisposable
         _chunkShift = chunkShift;
         _account = account;
         _data = data;
+        _dataPointer = data is null ? null : data.DangerousPointer;
         _memfd = memfd;
         _kernelChargedBytes = kernelChargedBytes;
         IsWriteSealed = isWriteSealed;
@@ -70,7 +72,7 @@ public sealed unsafe class CowImage : IDisposable
         _leafShift = BitOperations.Log2((uint)leafEntries);
         _leafCount = (int)(((chunkCount - 1) >> _leafShift) + 1);
         ChunkCount = (int)chunkCount;
-        Chunks = new NativeBlockPool(1 << chunkShift, kind == CowImageKind.Managed ? (int)Math.Min(chunkCount, PooledChunksMax) : 0, zeroed: false);
+        Chunks = new NativeBlockPool(1 << chunkShift, kind == CowImageKind.Managed ? Math.Max(PooledChunksMin, PooledChunkBytesMax >> chunkShift) : 0, zeroed: false);
         Leaves = new NativeBlockPool(leafEntries * sizeof(nint), Math.Min(_leafCount, PooledLeavesMax), zeroed: true);
     }
 
@@ -104,7 +106,7 @@ public sealed unsafe class CowImage : IDisposable
 
     internal NativeBlockPool Leaves { get; }
 
-    internal byte* DataPointer => _data!.DangerousPointer;
+    internal byte* DataPointer => _dataPointer;
 
     internal long KernelMappingLength => LinuxMemory.RoundUp(_length, LinuxMemory.PageSize);
 
@@ -114,7 +116,7 @@ public sealed unsafe class CowImage : IDisposable
     /// <summary>Active views plus one while the image is not disposed (for tests).</summary>
     internal int ReferenceCount => Volatile.Read(ref _refCount);
 
-    internal int PooledViewCount => Volatile.Read(ref _viewPoolCount);
+    internal int PooledViewCount => _viewPool.Count(view => view is not null);
 
     /// <summary>Creates a managed image holding a copy of <paramref name="contents"/> (default options).</summary>
     /// <param name="contents">The contents, at least 1 byte.</param>
@@ -187,19 +189,25 @@ public sealed unsafe class CowImage : IDisposable
     /// <exception cref="ObjectDisposedException">The image was disposed.</exception>
     public CowView RentView(MemoryAccount? account = null)
     {
-        AddRef();
-        CowView? view = null;
-        lock (_viewPoolLock)
+        if (IsDisposed)
         {
-            if (_viewPoolCount > 0)
+            MemoryThrowHelper.ThrowObjectDisposed(this);
+        }
+
+        // A pooled view still holds its image reference, so renting one needs no reference count change.
+        CowView? view = null;
+        CowView?[] pool = _viewPool;
+        for (int i = 0; i < pool.Length; i++)
+        {
+            if (Volatile.Read(ref pool[i]) is not null && (view = Interlocked.Exchange(ref pool[i], null)) is not null)
             {
-                view = _viewPool[--_viewPoolCount];
-                _viewPool[_viewPoolCount] = null;
+                break;
             }
         }
 
         if (view is null)
         {
+            AddRef();
             return CreateViewHoldingReference(account ?? MemoryAccount.Unlimited);
         }
 
@@ -215,6 +223,17 @@ public sealed unsafe class CowImage : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            // Pooled views hold references; free them now so that only live views keep the memory.
+            for (int i = 0; i < _viewPool.Length; i++)
+            {
+                if (Interlocked.Exchange(ref _viewPool[i], null) is { } pooled)
+                {
+                    pooled.FreeBookkeeping();
+                    GC.SuppressFinalize(pooled);
+                    Release();
+                }
+            }
+
             Release();
         }
     }
@@ -239,19 +258,35 @@ public sealed unsafe class CowImage : IDisposable
             Interop.Mman.MapPrivate,
             "mmap(MAP_PRIVATE) of a kernel copy-on-write image");
 
-    /// <summary>Keeps a returned view for <see cref="RentView"/>; false when the pool is full or closed.</summary>
+    /// <summary>
+    /// Keeps a returned view, with its image reference, for <see cref="RentView"/>. False when the pool is full or
+    /// the image is disposed: the caller then frees the view and releases its reference.
+    /// </summary>
     internal bool TryPool(CowView view)
     {
-        lock (_viewPoolLock)
+        if (IsDisposed)
         {
-            if (_viewPoolClosed || _viewPoolCount == _viewPool.Length || IsDisposed)
-            {
-                return false;
-            }
-
-            _viewPool[_viewPoolCount++] = view;
-            return true;
+            return false;
         }
+
+        CowView?[] pool = _viewPool;
+        for (int i = 0; i < pool.Length; i++)
+        {
+            if (Volatile.Read(ref pool[i]) is null && Interlocked.CompareExchange(ref pool[i], view, null) is null)
+            {
+                // Dispose sets _disposed and then empties the slots; we filled a slot and then read _disposed. Both
+                // sides write with an interlocked (full-fence) operation before they read, so at least one sees the
+                // other: either Dispose finds our view in the slot, or we see the flag and take the view back.
+                if (IsDisposed && Interlocked.CompareExchange(ref pool[i], null, view) == view)
+                {
+                    return false;
+                }
+
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // The caller holds a reference for the new view; it is given back if the view cannot be made.
@@ -393,22 +428,7 @@ public sealed unsafe class CowImage : IDisposable
 
     private void FreeMemory()
     {
-        CowView?[] pooled;
-        int pooledCount;
-        lock (_viewPoolLock)
-        {
-            _viewPoolClosed = true;
-            pooled = _viewPool;
-            pooledCount = _viewPoolCount;
-            _viewPoolCount = 0;
-        }
-
-        for (int i = 0; i < pooledCount; i++)
-        {
-            pooled[i]!.FreeBookkeeping();
-            pooled[i] = null;
-        }
-
+        // Every pooled view holds a reference, so the pool is empty when the count reaches zero.
         Chunks.Close();
         Leaves.Close();
         if (_data is not null)

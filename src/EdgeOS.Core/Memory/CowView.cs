@@ -283,20 +283,21 @@ public sealed unsafe class CowView : IDisposable
     /// </summary>
     public void Return()
     {
-        if (Interlocked.Exchange(ref _state, 0) != 1)
+        // Views are single-threaded, so plain reads and writes of the state suffice here.
+        if (_state != 1)
         {
             return;
         }
 
         DropPrivate(dropKernelPages: true);
+        _state = 0;
         Deactivate();
         if (!_image.TryPool(this))
         {
             FreeBookkeeping();
             GC.SuppressFinalize(this);
+            _image.Release();
         }
-
-        _image.Release();
     }
 
     /// <inheritdoc/>

@@ -333,6 +333,53 @@ public sealed class CowImageTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public async Task RentAndReturnRacingWithImageDisposeNeverLeakOrFreeEarly(CowImageKind kind)
+    {
+        SkipUnlessSupported(kind);
+        byte[] contents = Contents(16 * 1024, seed: 20);
+        for (int round = 0; round < 100; round++)
+        {
+            var imageAccount = new MemoryAccount("image");
+            var viewAccount = new MemoryAccount("views");
+            CowImage image = CowImage.Create(contents, new CowImageOptions { Kind = kind, Account = imageAccount });
+            using var started = new CountdownEvent(3);
+            Task[] workers = Enumerable.Range(0, 3).Select(w => Task.Factory.StartNew(() =>
+            {
+                started.Signal();
+                for (int i = 0; ; i++)
+                {
+                    CowView view;
+                    try
+                    {
+                        view = image.RentView(viewAccount);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        return;
+                    }
+
+                    view.Write(i % 1000, [(byte)w]);
+                    if (view.GetReadOnlySpan(8000, 8).SequenceEqual(contents.AsSpan(8000, 8)) == false)
+                    {
+                        throw new InvalidOperationException("a view read something other than the image");
+                    }
+
+                    view.Return();
+                }
+            }, TestContext.Current.CancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+
+            started.Wait(TestContext.Current.CancellationToken);
+            image.Dispose();
+            await Task.WhenAll(workers);
+
+            Assert.Equal(0, image.ReferenceCount);
+            Assert.Equal(0, imageAccount.UsedBytes);
+            Assert.Equal(0, viewAccount.UsedBytes);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public void DisposingTheImageWithLiveViewsDefersTheFreeUntilTheLastView(CowImageKind kind)
     {
         byte[] contents = Contents(16 * 1024, seed: 14);
