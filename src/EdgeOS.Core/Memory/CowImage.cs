@@ -170,8 +170,10 @@ public sealed unsafe class CowImage : IDisposable
     }
 
     /// <summary>
-    /// Creates a private view of the image. Managed: O(1), one small object, no native memory until the first
-    /// write. Kernel: one <c>mmap</c> system call.
+    /// Creates a private view of the image. Managed: O(1) whatever the image size, no native memory until the first
+    /// write, but one small finalizable object (about 120 ns with its dispose, most of it the finalizer registration
+    /// that frees a leaked view); <see cref="RentView"/> avoids the allocation (about 30 ns). Kernel: one <c>mmap</c>
+    /// system call (microseconds).
     /// </summary>
     /// <param name="account">The account charged for the view's private copies; <see langword="null"/> for <see cref="MemoryAccount.Unlimited"/>.</param>
     /// <exception cref="ObjectDisposedException">The image was disposed.</exception>

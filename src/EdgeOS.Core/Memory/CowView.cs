@@ -264,15 +264,16 @@ public sealed unsafe class CowView : IDisposable
     /// </summary>
     public void Dispose()
     {
+        // A stale reference to a view that was returned (and is pooled, or rented by someone else) must not free it;
+        // the state check makes that a no-op only while it is pooled, which is why Return documents the hazard.
         if (Interlocked.Exchange(ref _state, 0) == 1)
         {
             DropPrivate(dropKernelPages: false);
             Deactivate();
             FreeBookkeeping();
             _image.Release();
+            GC.SuppressFinalize(this);
         }
-
-        GC.SuppressFinalize(this);
     }
 
     /// <summary>
@@ -321,11 +322,21 @@ public sealed unsafe class CowView : IDisposable
     internal void FreeBookkeeping()
     {
         Debug.Assert(_dirtyCount == 0, "private copies must be dropped first");
-        NativeMemory.Free(_directory);
-        _directory = null;
-        NativeMemory.Free(_dirty);
-        _dirty = null;
-        _dirtyCapacity = 0;
+
+        // A view that never wrote has neither; skipping the calls keeps create-and-dispose cheap.
+        if (_directory != null)
+        {
+            NativeMemory.Free(_directory);
+            _directory = null;
+        }
+
+        if (_dirty != null)
+        {
+            NativeMemory.Free(_dirty);
+            _dirty = null;
+            _dirtyCapacity = 0;
+        }
+
         if (_mapping != 0)
         {
             LinuxMemory.Unmap(_mapping, (nuint)_image.KernelMappingLength);
