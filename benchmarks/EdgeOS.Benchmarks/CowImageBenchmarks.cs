@@ -132,39 +132,19 @@ public class CowImageBenchmarks
 
     [IterationSetup(Target = nameof(Managed_FirstWrite_Batch))]
     public void ResetManagedBatch()
-    {
-        foreach (CowView view in _managedBatch)
-        {
-            view.Reset();
-        }
-    }
+        => ResetAll(_managedBatch);
 
     [Benchmark(OperationsPerInvoke = BatchViews)]
     public void Managed_FirstWrite_Batch()
-    {
-        foreach (CowView view in _managedBatch)
-        {
-            view.GetRef<long>(_offset) = 1;
-        }
-    }
+        => WriteFirstWordAll(_managedBatch, _offset);
 
     [IterationSetup(Target = nameof(Managed_ResetDirty_Batch))]
     public void DirtyManagedBatch()
-    {
-        foreach (CowView view in _managedBatch)
-        {
-            view.GetRef<long>(_offset) = 1;
-        }
-    }
+        => WriteFirstWordAll(_managedBatch, _offset);
 
     [Benchmark(OperationsPerInvoke = BatchViews)]
     public void Managed_ResetDirty_Batch()
-    {
-        foreach (CowView view in _managedBatch)
-        {
-            view.Reset();
-        }
-    }
+        => ResetAll(_managedBatch);
 
     [Benchmark]
     public void Kernel_CreateView_Dispose() => _kernel?.CreateView().Dispose();
@@ -187,37 +167,33 @@ public class CowImageBenchmarks
 
     [IterationSetup(Target = nameof(Kernel_FirstWrite_Batch))]
     public void ResetKernelBatch()
-    {
-        foreach (CowView view in _kernelBatch)
-        {
-            view.Reset();
-        }
-    }
+        => ResetAll(_kernelBatch);
 
     [Benchmark(OperationsPerInvoke = BatchViews)]
     public void Kernel_FirstWrite_Batch()
-    {
-        foreach (CowView view in _kernelBatch)
-        {
-            view.GetRef<long>(_offset) = 1;
-        }
-    }
+        => WriteFirstWordAll(_kernelBatch, _offset);
 
     [IterationSetup(Target = nameof(Kernel_ResetDirty_Batch))]
     public void DirtyKernelBatch()
-    {
-        foreach (CowView view in _kernelBatch)
-        {
-            view.GetRef<long>(_offset) = 1;
-        }
-    }
+        => WriteFirstWordAll(_kernelBatch, _offset);
 
     [Benchmark(OperationsPerInvoke = BatchViews)]
     public void Kernel_ResetDirty_Batch()
+        => ResetAll(_kernelBatch);
+
+    private static void ResetAll(CowView[] views)
     {
-        foreach (CowView view in _kernelBatch)
+        foreach (CowView view in views)
         {
             view.Reset();
+        }
+    }
+
+    private static void WriteFirstWordAll(CowView[] views, long offset)
+    {
+        foreach (CowView view in views)
+        {
+            view.GetRef<long>(offset) = 1;
         }
     }
 
