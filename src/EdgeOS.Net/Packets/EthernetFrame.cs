@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace EdgeOS.Net.Packets;
 
@@ -96,11 +98,22 @@ public readonly ref struct EthernetFrame
     }
 
     /// <summary>Swaps the source and destination addresses in place (for a reply). O(1).</summary>
+    /// <exception cref="InvalidOperationException">The view is <c>default</c>.</exception>
     public void SwapAddresses()
     {
-        Span<byte> tmp = stackalloc byte[6];
-        Destination.CopyTo(tmp);
-        Source.CopyTo(Destination);
-        tmp.CopyTo(Source);
+        // A parsed view covers at least 14 bytes, so the two 6-byte addresses can be moved as 4 + 2 bytes each;
+        // default(EthernetFrame) covers none and must not be written through.
+        if (_frame.Length < HeaderLength)
+        {
+            throw new InvalidOperationException("default(EthernetFrame) has no addresses to swap; make the view with TryParse.");
+        }
+
+        ref byte start = ref MemoryMarshal.GetReference(_frame);
+        uint destinationHigh = Unsafe.ReadUnaligned<uint>(ref start);
+        ushort destinationLow = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref start, 4));
+        Unsafe.WriteUnaligned(ref start, Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, 6)));
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref start, 4), Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref start, 10)));
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref start, 6), destinationHigh);
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref start, 10), destinationLow);
     }
 }

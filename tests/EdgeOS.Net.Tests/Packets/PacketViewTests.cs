@@ -186,6 +186,13 @@ public sealed class PacketViewTests
         Assert.Equal(PacketError.Unsupported, error);
     }
 
+    [Fact]
+    public void DefaultViewsHaveNoBytesAndSwappingThrows()
+    {
+        Assert.Throws<InvalidOperationException>(() => default(EthernetFrame).SwapAddresses());
+        Assert.Equal(0, default(Ipv4Packet).Bytes.Length);
+    }
+
     internal static PacketError ParseChain(Span<byte> frame)
     {
         if (!EthernetFrame.TryParse(frame, out EthernetFrame ethernet, out PacketError error))
