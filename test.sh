@@ -9,6 +9,7 @@ cd "$(dirname "$0")"
 # Commands the tests call, and the Debian package that provides each.
 declare -A NEEDED=(
   [python3]=python3
+  [tcpdump]=tcpdump
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do
