@@ -1,0 +1,446 @@
+using System.Runtime.CompilerServices;
+using EdgeOS.Net.Internal;
+
+namespace EdgeOS.Net;
+
+/// <summary>
+/// The base of every EdgeOS.Net port (<see cref="MemoryPort"/>, <c>PcapPort</c>, AF_XDP and AF_PACKET ports): batch
+/// receive and transmit of frames with the ownership rules of <see cref="IPacketPort"/> enforced in one place.
+/// </summary>
+/// <remarks>
+/// <para>
+/// How ownership is checked: the port keeps one record per frame slot with a 32-bit generation that is odd while the
+/// user owns the slot and even while the port does. Issuing a frame (receive, allocate) and giving it back (release,
+/// transmit) each add 1. A <see cref="Frame"/> carries the generation of its issue and its port's tag, so a handle is
+/// live exactly when its generation equals the slot's: one compare per frame. A released handle is one behind; a
+/// handle whose slot was reissued is further behind; neither can ever match again (until 2^31 reuses of the slot).
+/// </para>
+/// <para>
+/// Batches are all-or-nothing: <see cref="Transmit"/> and <see cref="Release(ReadOnlySpan{Frame})"/> first check
+/// and mark every handle (which also catches a frame listed twice), and only then act; on any bad handle the marks
+/// are undone and <see cref="FrameOwnershipException"/> is thrown with nothing changed.
+/// </para>
+/// <para>
+/// Cost: receive, allocate, transmit and release are O(batch) with no allocation; <see cref="GetSpan"/> is a bounds
+/// check and a compare. Thread-safety: a port is used by one thread at a time; frames passed to other threads must
+/// come back to that thread to be given back. Disposing a port with frames still held by the user reclaims them
+/// (their handles die), counts them in <see cref="PacketPortStatistics.LeakedFrames"/> and raises
+/// <see cref="FramesLeaked"/>.
+/// </para>
+/// <para>
+/// The class cannot be derived outside this library: its extension points are not public, so every port obeys the
+/// same rules.
+/// </para>
+/// </remarks>
+public abstract class PacketPort : IPacketPort
+{
+    private static int s_nextTag;
+
+    private readonly FrameSlot[] _slots;
+    private readonly string _name;
+    private readonly ushort _tag;
+    private readonly int _frameCapacityBytes;
+    private int _outstanding;
+    private int _leaked;
+    private bool _disposed;
+    private long _receivedFrames;
+    private long _receivedBytes;
+    private long _transmittedFrames;
+    private long _transmittedBytes;
+    private long _receiveDropped;
+    private long _transmitDropped;
+
+    private protected PacketPort(string name, int frameCount, int frameCapacityBytes)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(frameCount);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(frameCapacityBytes);
+        _name = name;
+        _slots = new FrameSlot[frameCount];
+        _frameCapacityBytes = frameCapacityBytes;
+
+        // Tag 0 is reserved for default(Frame); wrapping after 65535 ports only weakens the foreign-port check, the
+        // generation check still holds.
+        int tag;
+        do
+        {
+            tag = Interlocked.Increment(ref s_nextTag) & 0xFFFF;
+        }
+        while (tag == 0);
+        _tag = (ushort)tag;
+    }
+
+    /// <summary>Raised once by <see cref="Dispose()"/> when the user still held frames (a leak).</summary>
+    public event EventHandler<FrameLeakEventArgs>? FramesLeaked;
+
+    /// <inheritdoc/>
+    public string Name => _name;
+
+    /// <inheritdoc/>
+    public int FrameCount => _slots.Length;
+
+    /// <inheritdoc/>
+    public int FrameCapacityBytes => _frameCapacityBytes;
+
+    /// <inheritdoc/>
+    public int OutstandingFrames => _outstanding;
+
+    /// <summary>Whether the port has been disposed.</summary>
+    public bool IsDisposed => _disposed;
+
+    /// <inheritdoc/>
+    /// <exception cref="ObjectDisposedException">The port was disposed.</exception>
+    /// <exception cref="IOException">The underlying device or file failed (port-specific; see the port).</exception>
+    public int Receive(Span<Frame> frames)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (frames.IsEmpty)
+        {
+            return 0;
+        }
+
+        int count = ReceiveCore(frames);
+        long bytes = 0;
+        for (int i = 0; i < count; i++)
+        {
+            bytes += frames[i].Length;
+        }
+
+        _receivedFrames += count;
+        _receivedBytes += bytes;
+        return count;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ObjectDisposedException">The port was disposed.</exception>
+    /// <exception cref="NotSupportedException">The port cannot transmit (e.g. a read-only pcap port).</exception>
+    public int AllocateTransmit(Span<Frame> frames)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return frames.IsEmpty ? 0 : AllocateCore(frames);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="FrameOwnershipException">A handle is not owned by the caller, repeats in the batch, or has a
+    /// length of 0 or beyond its capacity; nothing was transmitted or changed.</exception>
+    /// <exception cref="ObjectDisposedException">The port was disposed.</exception>
+    /// <exception cref="NotSupportedException">The port cannot transmit (e.g. a read-only pcap port); nothing changed.</exception>
+    /// <exception cref="IOException">The device or file failed; no frame of the batch was accepted.</exception>
+    public int Transmit(ReadOnlySpan<Frame> frames)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (frames.IsEmpty)
+        {
+            return 0;
+        }
+
+        BeginReturn(frames, transmit: true);
+        int accepted;
+        try
+        {
+            accepted = TransmitCore(frames);
+        }
+        catch
+        {
+            UndoReturn(frames);
+            throw;
+        }
+
+        // The frames past the accepted prefix stay the caller's: undo their marks so the same handles live on.
+        UndoReturn(frames[accepted..]);
+        long bytes = 0;
+        for (int i = 0; i < accepted; i++)
+        {
+            bytes += frames[i].Length;
+        }
+
+        _outstanding -= accepted;
+        _transmittedFrames += accepted;
+        _transmittedBytes += bytes;
+        return accepted;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="FrameOwnershipException">A handle is not owned by the caller or repeats in the batch;
+    /// nothing was released.</exception>
+    /// <exception cref="ObjectDisposedException">The port was disposed.</exception>
+    public void Release(ReadOnlySpan<Frame> frames)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (frames.IsEmpty)
+        {
+            return;
+        }
+
+        BeginReturn(frames, transmit: false);
+        _outstanding -= frames.Length;
+        for (int i = 0; i < frames.Length; i++)
+        {
+            RecycleCore(frames[i].Slot);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="FrameOwnershipException">The handle is not owned by the caller; nothing was released.</exception>
+    /// <exception cref="ObjectDisposedException">The port was disposed.</exception>
+    public void Release(Frame frame)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ref FrameSlot slot = ref CheckOwned(frame, -1);
+        slot.Generation++;
+        _outstanding--;
+        RecycleCore(frame.Slot);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="FrameOwnershipException">The handle is not owned by the caller, or its length is negative
+    /// or beyond its capacity.</exception>
+    /// <exception cref="ObjectDisposedException">The port was disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe Span<byte> GetSpan(Frame frame)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ref FrameSlot slot = ref CheckOwned(frame, -1);
+        if ((uint)frame.Length > (uint)slot.CapacityBytes)
+        {
+            NetThrowHelper.ThrowOwnership(_name, FrameOwnershipError.BadLength, frame, -1, slot.CapacityBytes);
+        }
+
+        return new Span<byte>((void*)slot.Address, frame.Length);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="FrameOwnershipException">The handle is not owned by the caller.</exception>
+    /// <exception cref="ObjectDisposedException">The port was disposed.</exception>
+    public unsafe Span<byte> GetBuffer(Frame frame)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ref FrameSlot slot = ref CheckOwned(frame, -1);
+        return new Span<byte>((void*)slot.Address, slot.CapacityBytes);
+    }
+
+    /// <inheritdoc/>
+    public bool IsOwned(Frame frame) =>
+        !_disposed && frame.PortTag == _tag && (uint)frame.Slot < (uint)_slots.Length
+        && (frame.Generation & 1) == 1 && _slots[frame.Slot].Generation == frame.Generation;
+
+    /// <inheritdoc/>
+    public PacketPortStatistics GetStatistics() => new()
+    {
+        ReceivedFrames = _receivedFrames,
+        ReceivedBytes = _receivedBytes,
+        TransmittedFrames = _transmittedFrames,
+        TransmittedBytes = _transmittedBytes,
+        ReceiveDroppedFrames = Volatile.Read(ref _receiveDropped),
+        TransmitDroppedFrames = Volatile.Read(ref _transmitDropped),
+        OutstandingFrames = _outstanding,
+        LeakedFrames = _leaked,
+    };
+
+    /// <inheritdoc/>
+    /// <exception cref="FrameLeakException">The user holds <see cref="OutstandingFrames"/> &gt; 0 frames.</exception>
+    public void ThrowIfFramesOutstanding()
+    {
+        if (_outstanding != 0)
+        {
+            NetThrowHelper.ThrowLeak(_name, _outstanding);
+        }
+    }
+
+    /// <summary>
+    /// Closes the port and frees its memory. Frames the user still holds are reclaimed: their handles die, they are
+    /// counted in <see cref="PacketPortStatistics.LeakedFrames"/>, and <see cref="FramesLeaked"/> is raised. Never
+    /// throws for a leak; call <see cref="ThrowIfFramesOutstanding"/> first to fail on one. Idempotent.
+    /// </summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Describes the port.</summary>
+    /// <returns>The type, name, frame count and outstanding count.</returns>
+    public override string ToString() =>
+        $"{GetType().Name}('{_name}', {_slots.Length} frames, {_outstanding} outstanding{(_disposed ? ", disposed" : string.Empty)})";
+
+    /// <summary>Releases the port's resources.</summary>
+    /// <param name="disposing"><see langword="true"/> from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        int leaked = 0;
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            // Kill every live user handle so nothing can reach the memory after it is freed.
+            if ((_slots[i].Generation & 1) == 1)
+            {
+                _slots[i].Generation++;
+                leaked++;
+            }
+        }
+
+        _outstanding = 0;
+        _leaked = leaked;
+        DisposeCore();
+        if (leaked > 0)
+        {
+            FramesLeaked?.Invoke(this, new FrameLeakEventArgs(_name, leaked));
+        }
+    }
+
+    // ---- Extension points for the ports of this library ----
+
+    /// <summary>Stores up to <c>frames.Length</c> received frames (each from <see cref="Issue"/>); returns the count.</summary>
+    private protected abstract int ReceiveCore(Span<Frame> frames);
+
+    /// <summary>Stores up to <c>frames.Length</c> free frames (each from <see cref="Issue"/> with length 0).</summary>
+    private protected abstract int AllocateCore(Span<Frame> frames);
+
+    /// <summary>
+    /// Sends a prefix of the batch and returns its length. Every frame is checked and marked returned; the slots'
+    /// addresses stay readable through <see cref="SlotAddress"/>. The accepted frames are the port's from now on
+    /// (recycle them when done with them); the base class hands the rest back to the caller. Throwing accepts none.
+    /// </summary>
+    private protected abstract int TransmitCore(ReadOnlySpan<Frame> frames);
+
+    /// <summary>The user gave the slot back without sending it: put it where the port keeps free frames.</summary>
+    private protected abstract void RecycleCore(int slot);
+
+    /// <summary>Frees the port's memory and handles; every user handle is already dead.</summary>
+    private protected abstract void DisposeCore();
+
+    /// <summary>
+    /// Hands the slot to the user: records where its data is and returns the live handle. The slot must be the
+    /// port's (even generation): a port bug otherwise, caught here rather than by a later double issue.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected Frame Issue(int slot, nint address, int length, int capacityBytes)
+    {
+        ref FrameSlot record = ref _slots[slot];
+        if ((record.Generation & 1) != 0 || (uint)length > (uint)capacityBytes)
+        {
+            ThrowIssueBug(slot, length, capacityBytes);
+        }
+
+        record.Address = address;
+        record.CapacityBytes = capacityBytes;
+        record.Generation++;
+        _outstanding++;
+        return new Frame(slot, record.Generation, length, _tag);
+    }
+
+    /// <summary>The data address recorded for the slot by its last <see cref="Issue"/>.</summary>
+    private protected nint SlotAddress(int slot) => _slots[slot].Address;
+
+    /// <summary>Counts frames that arrived but were dropped (thread-safe: a peer may count into this port).</summary>
+    private protected void CountReceiveDropped(long frames) => Interlocked.Add(ref _receiveDropped, frames);
+
+    /// <summary>Counts frames accepted for transmit that were then dropped (thread-safe).</summary>
+    private protected void CountTransmitDropped(long frames) => Interlocked.Add(ref _transmitDropped, frames);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowIssueBug(int slot, int length, int capacityBytes) =>
+        throw new InvalidOperationException(
+            $"Port bug: slot {slot} issued while already owned by the user, or with length {length} beyond capacity {capacityBytes}.");
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref FrameSlot CheckOwned(Frame frame, int batchIndex)
+    {
+        FrameSlot[] slots = _slots;
+        if (frame.PortTag != _tag || (uint)frame.Slot >= (uint)slots.Length || (frame.Generation & 1) == 0
+            || slots[frame.Slot].Generation != frame.Generation)
+        {
+            ThrowNotOwned(frame, batchIndex, default);
+        }
+
+        return ref slots[frame.Slot];
+    }
+
+    /// <summary>
+    /// Checks every handle and marks it returned (generation + 1, so a repeat in the same batch fails its check);
+    /// on a bad handle, undoes the marks and throws. Transmit also requires lengths from 1 to the capacity.
+    /// </summary>
+    private void BeginReturn(ReadOnlySpan<Frame> frames, bool transmit)
+    {
+        FrameSlot[] slots = _slots;
+        for (int i = 0; i < frames.Length; i++)
+        {
+            Frame frame = frames[i];
+            if (frame.PortTag != _tag || (uint)frame.Slot >= (uint)slots.Length || (frame.Generation & 1) == 0
+                || slots[frame.Slot].Generation != frame.Generation)
+            {
+                UndoReturn(frames[..i]);
+                ThrowNotOwned(frame, i, frames[..i]);
+            }
+
+            ref FrameSlot slot = ref slots[frame.Slot];
+            if (transmit && (frame.Length <= 0 || frame.Length > slot.CapacityBytes))
+            {
+                UndoReturn(frames[..i]);
+                if (frame.Length == 0)
+                {
+                    NetThrowHelper.ThrowEmptyTransmit(_name, frame, i);
+                }
+
+                NetThrowHelper.ThrowOwnership(_name, FrameOwnershipError.BadLength, frame, i, slot.CapacityBytes);
+            }
+
+            slot.Generation++;
+        }
+    }
+
+    private void UndoReturn(ReadOnlySpan<Frame> frames)
+    {
+        for (int i = 0; i < frames.Length; i++)
+        {
+            _slots[frames[i].Slot].Generation--;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowNotOwned(Frame frame, int batchIndex, ReadOnlySpan<Frame> earlierInBatch)
+    {
+        FrameOwnershipError error;
+        if (frame.IsDefault || (frame.Generation & 1) == 0 || (frame.PortTag == _tag && (uint)frame.Slot >= (uint)_slots.Length))
+        {
+            error = FrameOwnershipError.NotIssued;
+        }
+        else if (frame.PortTag != _tag)
+        {
+            error = FrameOwnershipError.ForeignPort;
+        }
+        else if (earlierInBatch.Contains(frame) || ContainsSlotGeneration(earlierInBatch, frame))
+        {
+            error = FrameOwnershipError.DuplicateInBatch;
+        }
+        else
+        {
+            // How far the slot has moved on since this handle's issue: 1 step = given back once, more = reissued;
+            // a handle from the future (negative distance) was never issued.
+            int distance = unchecked((int)(_slots[frame.Slot].Generation - frame.Generation));
+            error = distance == 1 ? FrameOwnershipError.AlreadyReturned
+                : distance > 1 ? FrameOwnershipError.Stale
+                : FrameOwnershipError.NotIssued;
+        }
+
+        NetThrowHelper.ThrowOwnership(_name, error, frame, batchIndex, 0);
+    }
+
+    private static bool ContainsSlotGeneration(ReadOnlySpan<Frame> frames, Frame frame)
+    {
+        foreach (Frame other in frames)
+        {
+            if (other.Slot == frame.Slot && other.Generation == frame.Generation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
