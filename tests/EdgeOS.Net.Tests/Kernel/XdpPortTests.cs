@@ -28,7 +28,7 @@ public sealed class XdpPortTests
         {
             Assert.Contains("xdp", veth.ShowHostLink(), StringComparison.Ordinal);
             using var stop = new CancellationTokenSource();
-            Task<(long Echoed, bool Verified)> loop = Task.Run(() => EchoLoop(port, stop.Token), TestContext.Current.CancellationToken);
+            Task<(long Echoed, bool Verified)> loop = Task.Run(() => EchoLoop(port, port.WaitForReceive, stop.Token), TestContext.Current.CancellationToken);
 
             (int exitCode, string output, string error) = veth.PythonInNamespace(UdpEcho.ClientScript(veth.HostAddress, UdpEcho.EchoPort, 5));
             (int pingExit, string pingOutput, string pingError) = veth.PythonInNamespace(UdpEcho.PingScript(veth.HostAddress));
@@ -73,14 +73,14 @@ public sealed class XdpPortTests
         Assert.Contains("eosnone0", error.Message, StringComparison.Ordinal);
     }
 
-    internal static (long Echoed, bool Verified) EchoLoop(XdpPort port, CancellationToken stop)
+    internal static (long Echoed, bool Verified) EchoLoop(PacketPort port, Func<int, bool> waitForReceive, CancellationToken stop)
     {
         Span<Frame> batch = stackalloc Frame[16];
         long echoed = 0;
         bool verified = true;
         while (!stop.IsCancellationRequested)
         {
-            if (!port.WaitForReceive(20))
+            if (!waitForReceive(20))
             {
                 continue;
             }
