@@ -1,9 +1,25 @@
+using EdgeOS.Net;
+using EdgeOS.Net.PacketSocket;
 using EdgeOS.Net.Xdp;
 
-// Usage: EdgeOS.Net.TestHelper hold-xdp <interface>
-// Opens an XdpPort on the interface, prints "ready native|generic" and waits (until killed, or stdin closes).
-if (args.Length == 2 && args[0] == "hold-xdp")
+// Usage: EdgeOS.Net.TestHelper hold-xdp <interface>     open an XdpPort, print "ready native|generic", wait until killed
+//        EdgeOS.Net.TestHelper open-packet <interface>  open a PacketSocketPort, print "ready", exit
+// A refused privilege prints "privilege <capability>" and exits with 3 (the tests run this under setpriv).
+if (args.Length != 2 || args[0] is not ("hold-xdp" or "open-packet"))
 {
+    Console.Error.WriteLine("usage: EdgeOS.Net.TestHelper hold-xdp|open-packet <interface>");
+    return 2;
+}
+
+try
+{
+    if (args[0] == "open-packet")
+    {
+        using var packet = new PacketSocketPort(new PacketSocketPortOptions { InterfaceName = args[1], BlockCount = 2, BlockSizeBytes = 4096, TransmitFrameCount = 1 });
+        Console.WriteLine("ready");
+        return 0;
+    }
+
     using var port = new XdpPort(new XdpPortOptions
     {
         InterfaceName = args[1],
@@ -18,6 +34,9 @@ if (args.Length == 2 && args[0] == "hold-xdp")
     _ = Console.In.ReadToEnd();
     return 0;
 }
-
-Console.Error.WriteLine("usage: EdgeOS.Net.TestHelper hold-xdp <interface>");
-return 2;
+catch (NetPrivilegeException e)
+{
+    Console.WriteLine("privilege " + e.Capability);
+    Console.Error.WriteLine(e.Message);
+    return 3;
+}

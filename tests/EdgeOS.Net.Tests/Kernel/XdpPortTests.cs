@@ -5,9 +5,11 @@ namespace EdgeOS.Net.Tests.Kernel;
 
 public sealed class XdpPortTests
 {
-    internal static XdpPortOptions SmallOptions(string interfaceName) => new()
+    internal static XdpPortOptions SmallOptions(string interfaceName, XdpBindMode bindMode = XdpBindMode.Auto, XdpProgramMode programMode = XdpProgramMode.Auto) => new()
     {
         InterfaceName = interfaceName,
+        BindMode = bindMode,
+        ProgramMode = programMode,
         FrameCount = 256,
         FillRingSize = 128,
         CompletionRingSize = 128,
@@ -55,6 +57,41 @@ public sealed class XdpPortTests
         Assert.True(allVerified);
         Assert.Equal(0, port.GetStatistics().LeakedFrames);
         Assert.DoesNotContain("xdp", veth.ShowHostLink(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AutoBindFallsBackToCopyModeWhereZeroCopyIsRefused()
+    {
+        using VethNamespace veth = VethNamespace.Create();
+
+        // veth has no zero-copy AF_XDP support: the forced mode fails, Auto falls back to copy mode.
+        Assert.ThrowsAny<IOException>(() => new XdpPort(SmallOptions(veth.HostInterface, bindMode: XdpBindMode.ZeroCopy)));
+        Assert.DoesNotContain("xdp", veth.ShowHostLink(), StringComparison.Ordinal);
+
+        using var port = new XdpPort(SmallOptions(veth.HostInterface));
+        Assert.False(port.IsZeroCopy);
+        XdpStatistics statistics = port.GetXdpStatistics();
+        Assert.Equal(0UL, statistics.RxInvalidDescriptors);
+        Assert.Equal(0UL, statistics.TxInvalidDescriptors);
+    }
+
+    [Fact]
+    public void GenericProgramModeAttachesInSkbMode()
+    {
+        using VethNamespace veth = VethNamespace.Create();
+        using var port = new XdpPort(SmallOptions(veth.HostInterface, programMode: XdpProgramMode.Generic));
+        Assert.False(port.IsNativeXdp);
+        Assert.Contains("xdpgeneric", veth.ShowHostLink(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SecondPortOnTheSameInterfaceIsRefusedAndTheFirstKeepsWorking()
+    {
+        using VethNamespace veth = VethNamespace.Create();
+        using var first = new XdpPort(SmallOptions(veth.HostInterface));
+        Assert.ThrowsAny<IOException>(() => new XdpPort(SmallOptions(veth.HostInterface)));
+        Assert.Contains("xdp", veth.ShowHostLink(), StringComparison.Ordinal);
+        Assert.Equal(0, first.Receive(new Frame[4]));
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace EdgeOS.Net.Tests.Kernel;
 
-public sealed class XdpDetachOnProcessDeathTests
+public sealed class KernelChildProcessTests
 {
     private static readonly TimeSpan s_readyTimeout = TimeSpan.FromSeconds(30);
 
@@ -59,11 +59,49 @@ public sealed class XdpDetachOnProcessDeathTests
         Assert.DoesNotContain("xdp", shown, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("hold-xdp", "-net_admin,-net_raw,-bpf,-sys_admin,-perfmon", "CAP_NET_RAW")]
+    [InlineData("hold-xdp", "-net_admin,-bpf,-sys_admin,-perfmon", "CAP_BPF")]
+    [InlineData("open-packet", "-net_raw", "CAP_NET_RAW")]
+    public void MissingPrivilegeIsReportedWithTheCapabilityName(string command, string droppedCapabilities, string expectedCapability)
+    {
+        using VethNamespace veth = VethNamespace.Create();
+        string? setpriv = VethNamespace.FindProgram("setpriv");
+        if (setpriv is null)
+        {
+            KernelTestEnvironment.Unavailable("setpriv (util-linux) is needed to drop capabilities for the child process");
+        }
+
+        var start = new ProcessStartInfo(setpriv)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in (string[])["--bounding-set", droppedCapabilities, Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", HelperPath, command, veth.HostInterface])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process helper = Process.Start(start) ?? throw new InvalidOperationException("Could not start the test helper.");
+        helper.StandardInput.Close();
+        string output = helper.StandardOutput.ReadToEnd();
+        string error = helper.StandardError.ReadToEnd();
+        Assert.True(helper.WaitForExit(s_readyTimeout), "the helper did not exit");
+
+        Assert.Equal(3, helper.ExitCode);
+        Assert.StartsWith("privilege ", output, StringComparison.Ordinal);
+        Assert.Contains(expectedCapability, output, StringComparison.Ordinal);
+        Assert.Contains(expectedCapability, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("xdp", veth.ShowHostLink(), StringComparison.Ordinal);
+    }
+
     private static string HelperPath
     {
         get
         {
-            string? configured = typeof(XdpDetachOnProcessDeathTests).Assembly
+            string? configured = typeof(KernelChildProcessTests).Assembly
                 .GetCustomAttributes<AssemblyMetadataAttribute>()
                 .FirstOrDefault(attribute => attribute.Key == "EdgeOSNetTestHelperPath")?.Value;
             if (configured is not null && File.Exists(configured))
