@@ -1,0 +1,153 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using EdgeOS.Net;
+using EdgeOS.Net.PacketSocket;
+using EdgeOS.Net.Xdp;
+
+// send <iface> <dst-mac> <src-ip> <dst-ip> <port> <seconds>   flood 64-byte UDP frames with a PacketSocketPort
+// recv-xdp <iface> <port> <seconds> | recv-packet <iface> <seconds> | recv-socket <ip> <port> <seconds>
+//   count frames for the given time after the first one; prints "<name> <packets> <seconds> <packets/s>"
+string command = args.Length > 0 ? args[0] : string.Empty;
+switch (command)
+{
+    case "send":
+        return Send(args[1], args[2], IPAddress.Parse(args[3]), IPAddress.Parse(args[4]), int.Parse(args[5], CultureInfo.InvariantCulture), double.Parse(args[6], CultureInfo.InvariantCulture));
+    case "recv-xdp":
+        {
+            using var port = new XdpPort(new XdpPortOptions { InterfaceName = args[1], UdpPortLow = int.Parse(args[2], CultureInfo.InvariantCulture), UdpPortHigh = int.Parse(args[2], CultureInfo.InvariantCulture) });
+            Console.Error.WriteLine($"xdp: zero-copy {port.IsZeroCopy}, native {port.IsNativeXdp}");
+            return ReceivePort("XdpPort", port, port.WaitForReceive, double.Parse(args[3], CultureInfo.InvariantCulture));
+        }
+
+    case "recv-packet":
+        {
+            using var port = new PacketSocketPort(new PacketSocketPortOptions { InterfaceName = args[1], BlockSizeBytes = 1 << 18, BlockCount = 64 });
+            return ReceivePort("PacketSocketPort", port, port.WaitForReceive, double.Parse(args[2], CultureInfo.InvariantCulture));
+        }
+
+    case "recv-socket":
+        return ReceiveSocket(IPAddress.Parse(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), double.Parse(args[3], CultureInfo.InvariantCulture));
+    default:
+        Console.Error.WriteLine("usage: see the comment at the top of Program.cs");
+        return 2;
+}
+
+static int ReceivePort(string name, PacketPort port, Func<int, bool> wait, double seconds)
+{
+    Span<Frame> batch = stackalloc Frame[64];
+    while (!wait(100))
+    {
+    }
+
+    long packets = 0;
+    long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+    var clock = Stopwatch.StartNew();
+    long limit = (long)(seconds * Stopwatch.Frequency);
+    while (clock.ElapsedTicks < limit)
+    {
+        int count = port.Receive(batch);
+        if (count == 0)
+        {
+            wait(10);
+            continue;
+        }
+
+        packets += count;
+        port.Release(batch[..count]);
+    }
+
+    long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+    Report(name, packets, clock.Elapsed.TotalSeconds, allocated);
+    return 0;
+}
+
+static int ReceiveSocket(IPAddress address, int port, double seconds)
+{
+    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    socket.ReceiveBufferSize = 4 << 20;
+    socket.Bind(new IPEndPoint(address, port));
+    byte[] buffer = new byte[2048];
+    _ = socket.Receive(buffer);
+    long packets = 0;
+    long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+    var clock = Stopwatch.StartNew();
+    long limit = (long)(seconds * Stopwatch.Frequency);
+    socket.ReceiveTimeout = 100;
+    while (clock.ElapsedTicks < limit)
+    {
+        try
+        {
+            _ = socket.Receive(buffer);
+            packets++;
+        }
+        catch (SocketException)
+        {
+        }
+    }
+
+    long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+    Report("Socket (kernel UDP)", packets, clock.Elapsed.TotalSeconds, allocated);
+    return 0;
+}
+
+static void Report(string name, long packets, double seconds, long allocated) =>
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name,-20} | {packets,12} | {seconds,6:F2} | {packets / seconds,12:F0} | {(double)allocated / Math.Max(packets, 1),8:F3} |"));
+
+static int Send(string interfaceName, string destinationMac, IPAddress source, IPAddress destination, int port, double seconds)
+{
+    using var sender = new PacketSocketPort(new PacketSocketPortOptions { InterfaceName = interfaceName, BlockCount = 2, BlockSizeBytes = 4096, TransmitFrameCount = 256, BypassQdisc = true });
+    byte[] template = BuildFrame(destinationMac, source, destination, port);
+    Span<Frame> frames = stackalloc Frame[64];
+    long sent = 0;
+    var clock = Stopwatch.StartNew();
+    long limit = (long)(seconds * Stopwatch.Frequency);
+    while (clock.ElapsedTicks < limit)
+    {
+        int count = sender.AllocateTransmit(frames);
+        for (int i = 0; i < count; i++)
+        {
+            template.CopyTo(sender.GetBuffer(frames[i]));
+            frames[i] = frames[i].WithLength(template.Length);
+        }
+
+        int accepted = sender.Transmit(frames[..count]);
+        sender.Release(frames[accepted..count]);
+        sent += accepted;
+    }
+
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sender: {sent} frames in {clock.Elapsed.TotalSeconds:F2} s"));
+    return 0;
+}
+
+static byte[] BuildFrame(string destinationMac, IPAddress source, IPAddress destination, int port)
+{
+    // 64-byte Ethernet frame (without FCS): 14 Ethernet + 20 IPv4 + 8 UDP + 22 payload.
+    byte[] frame = new byte[64];
+    Convert.FromHexString(destinationMac.Replace(":", string.Empty, StringComparison.Ordinal)).CopyTo(frame, 0);
+    frame[6] = 0x02; // locally administered source MAC
+    BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x0800);
+    Span<byte> ip = frame.AsSpan(14, 20);
+    ip[0] = 0x45;
+    BinaryPrimitives.WriteUInt16BigEndian(ip[2..], 50);
+    ip[8] = 64;
+    ip[9] = 17;
+    source.TryWriteBytes(ip[12..], out _);
+    destination.TryWriteBytes(ip[16..], out _);
+    uint sum = 0;
+    for (int i = 0; i < 20; i += 2)
+    {
+        sum += BinaryPrimitives.ReadUInt16BigEndian(ip[i..]);
+    }
+
+    sum = (sum & 0xFFFF) + (sum >> 16);
+    sum += sum >> 16;
+    BinaryPrimitives.WriteUInt16BigEndian(ip[10..], (ushort)~sum);
+    Span<byte> udp = frame.AsSpan(34, 30);
+    BinaryPrimitives.WriteUInt16BigEndian(udp, 40000);
+    BinaryPrimitives.WriteUInt16BigEndian(udp[2..], (ushort)port);
+    BinaryPrimitives.WriteUInt16BigEndian(udp[4..], 30);
+    return frame; // UDP checksum 0: "not computed", valid for IPv4
+}

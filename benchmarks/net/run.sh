@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# benchmarks/net scenario: received packets/s of XdpPort, PacketSocketPort and a kernel UDP Socket on one veth end,
+# with a 64-byte UDP flood sent from the other end inside a namespace this script creates (and always removes).
+# Usage (as root): benchmarks/net/run.sh [seconds-per-receiver]
+set -euo pipefail
+SECONDS_EACH=${1:-5}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ID=$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')
+NS=eosbn$ID; HOST=eosbh$ID; PEER=eosbp$ID
+HOST_IP=10.254.77.2; PEER_IP=10.254.77.1; PORT=9000
+cleanup() { ip link del "$HOST" 2>/dev/null || true; ip netns del "$NS" 2>/dev/null || true; }
+trap cleanup EXIT
+
+dotnet build -c Release "$HERE/NetScenario/NetScenario.csproj" -o "$HERE/bin" >/dev/null
+APP="$HERE/bin/NetScenario.dll"
+
+ip netns add "$NS"
+ip link add "$HOST" type veth peer name "$PEER" netns "$NS"
+ip addr add $HOST_IP/30 dev "$HOST"; ip link set "$HOST" up
+ip -n "$NS" addr add $PEER_IP/30 dev "$PEER"; ip -n "$NS" link set "$PEER" up
+HOST_MAC=$(cat /sys/class/net/$HOST/address)
+
+echo "machine: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "| receiver             |      packets |      s |    packets/s | B/packet |"
+echo "|----------------------|-------------:|-------:|-------------:|---------:|"
+for receiver in "recv-socket $HOST_IP $PORT" "recv-packet $HOST" "recv-xdp $HOST $PORT"; do
+  # shellcheck disable=SC2086
+  dotnet "$APP" $receiver "$SECONDS_EACH" &
+  RECV=$!
+  sleep 2
+  ip netns exec "$NS" dotnet "$APP" send "$PEER" "$HOST_MAC" $PEER_IP $HOST_IP $PORT $((SECONDS_EACH + 3)) &
+  SEND=$!
+  wait $RECV
+  wait $SEND || true
+done
