@@ -621,6 +621,7 @@ public abstract unsafe partial class ByteRing : IDisposable, IChannelWaitTarget
                 Interlocked.Increment(ref _control.Field32(ProducerWaitersOffset));
                 try
                 {
+                    AsymmetricFence.WaiterFence();
                     if (end - Volatile.Read(ref *_head) > _capacity)
                     {
                         ChannelParking.Park(word, observed, _control.LivenessIntervalNanoseconds);

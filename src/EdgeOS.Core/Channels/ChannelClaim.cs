@@ -37,7 +37,8 @@ public readonly unsafe struct ChannelClaim
 
     /// <summary>
     /// Publishes the record: one 64-bit release store of length and type, the producer's counters, and a wake-up
-    /// check (a full fence and a load; a system call only when the consumer is parked).
+    /// check (a load; a system call only when the consumer is parked; see the waking protocol in the remarks of
+    /// <see cref="ByteRing"/>).
     /// </summary>
     /// <exception cref="InvalidOperationException">This is a default (never claimed) instance.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -169,19 +169,21 @@ internal sealed unsafe class ChannelControl : IDisposable
 
     // ---- waking ------------------------------------------------------------------------------------------------
     //
-    // No lost wake-up (Dekker): a waiter (1) reads the wait word, (2) increments the waiter count with a full fence
-    // (Interlocked), (3) re-checks its condition, (4) parks only while the word still has the value read in (1).
-    // A waker (a) publishes (the record length, head or tail), (b) issues a full fence, (c) reads the waiter count
-    // and, when it is non-zero, bumps the word and wakes. With full fences between (2)-(3) and (a)-(c), either (3)
-    // sees (a), so the waiter does not park, or (c) sees (2), so the waker bumps the word after (1): the futex wait
-    // in (4) then returns at once (the word differs) or is woken. The futex is not FUTEX_PRIVATE, so waiter and
-    // waker may be different processes mapping the same word.
+    // No lost wake-up (Dekker): a waiter (1) reads the wait word, (2) increments the waiter count (Interlocked) and
+    // issues the waiter-side fence, (3) re-checks its condition, (4) parks only while the word still has the value
+    // read in (1). A waker (a) publishes (the record length, head or tail), (b) issues the waker-side fence, (c)
+    // reads the waiter count and, when it is non-zero, bumps the word and wakes. With (2)-(3) and (a)-(c) ordered,
+    // either (3) sees (a), so the waiter does not park, or (c) sees (2), so the waker bumps the word after (1): the
+    // futex wait in (4) then returns at once (the word differs) or is woken. The fence pair is asymmetric where the
+    // kernel allows (see AsymmetricFence): the waker's side costs nothing and the parking side pays with a
+    // membarrier system call; otherwise both are full fences. The futex is not FUTEX_PRIVATE, so waiter and waker
+    // may be different processes mapping the same word.
 
-    /// <summary>Producer side, after publishing: wake the consumer if it is parked. Costs a full fence and a load.</summary>
+    /// <summary>Producer side, after publishing: wake the consumer if it is parked. Costs a load (plus a full fence where membarrier is unavailable).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void SignalConsumer()
     {
-        Interlocked.MemoryBarrier();
+        AsymmetricFence.WakerFence();
         if (Volatile.Read(ref Field32(ConsumerWaitersOffset)) != 0)
         {
             WakeConsumerWaiters();
@@ -192,7 +194,7 @@ internal sealed unsafe class ChannelControl : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void SignalProducers()
     {
-        Interlocked.MemoryBarrier();
+        AsymmetricFence.WakerFence();
         if (Volatile.Read(ref Field32(ProducerWaitersOffset)) != 0)
         {
             WakeProducerWaiters();
@@ -229,7 +231,7 @@ internal sealed unsafe class ChannelControl : IDisposable
 
         Field(EmptyEventsOffset)++;
         long start = PeerLiveness.NowNanoseconds();
-        long lastCheck = long.MinValue;
+        long lastCheck = start - _livenessIntervalNanoseconds;
         CancellationTokenRegistration registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(s_wakeConsumerWaiters, this)
             : default;
@@ -264,6 +266,7 @@ internal sealed unsafe class ChannelControl : IDisposable
                 Interlocked.Increment(ref Field32(ConsumerWaitersOffset));
                 try
                 {
+                    AsymmetricFence.WaiterFence();
                     if (target.IsReadable(thorough: false))
                     {
                         return true;
@@ -303,7 +306,7 @@ internal sealed unsafe class ChannelControl : IDisposable
         }
 
         long start = PeerLiveness.NowNanoseconds();
-        long lastCheck = long.MinValue;
+        long lastCheck = start - _livenessIntervalNanoseconds;
         CancellationTokenRegistration registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(s_wakeProducerWaiters, this)
             : default;
@@ -335,6 +338,7 @@ internal sealed unsafe class ChannelControl : IDisposable
                 Interlocked.Increment(ref Field32(ProducerWaitersOffset));
                 try
                 {
+                    AsymmetricFence.WaiterFence();
                     if (target.HasSpace(requestBytes))
                     {
                         return true;
