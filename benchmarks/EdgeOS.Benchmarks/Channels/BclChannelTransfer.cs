@@ -18,11 +18,11 @@ internal struct Message256
 }
 
 /// <summary>A 16-byte packet descriptor (frame address, length, flags), as a NIC ring carries.</summary>
-internal struct Descriptor16
+internal struct Descriptor16(long address, int length, int flags)
 {
-    public long Address;
-    public int Length;
-    public int Flags;
+    public long Address = address;
+    public int Length = length;
+    public int Flags = flags;
 }
 
 /// <summary>

@@ -77,7 +77,7 @@ internal static class RingTransfer
         var handler = new MultiSequenceChecker(nextPerProducer);
         while (handler.Received < count)
         {
-            if (ring.Read(ref handler, 4096) == 0)
+            if (ring.Read(ref handler, 4096, ChannelDeliveryMode.Shared) == 0)
             {
                 ring.WaitToRead(Timeout.InfiniteTimeSpan);
             }

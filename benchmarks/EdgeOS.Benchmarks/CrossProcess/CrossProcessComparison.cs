@@ -52,7 +52,7 @@ internal static class CrossProcessComparison
         if (kind == "ring")
         {
             using SharedMemoryRegion shared = SharedMemoryRegion.Open(path);
-            using SpscByteRing producer = SpscByteRing.Attach(shared, ChannelEndpoints.Producer);
+            using SpscByteRing producer = SpscByteRing.Attach(shared, ChannelEndpoints.Producer, null);
             RingTransfer.ProduceClaimed(producer, 0, count, size);
             return 0;
         }
@@ -100,8 +100,8 @@ internal static class CrossProcessComparison
         try
         {
             using SharedMemoryRegion shared = SharedMemoryRegion.CreateFile(path, ByteRing.RequiredBytes(RingCapacityBytes));
-            using SpscByteRing consumer = SpscByteRing.Create(shared, RingCapacityBytes, ChannelEndpoints.Consumer);
-            using SpscByteRing producer = SpscByteRing.Attach(shared, ChannelEndpoints.Producer);
+            using SpscByteRing consumer = SpscByteRing.Create(shared, RingCapacityBytes, ChannelEndpoints.Consumer, null);
+            using SpscByteRing producer = SpscByteRing.Attach(shared, ChannelEndpoints.Producer, null);
             var thread = new Thread(() => RingTransfer.ProduceClaimed(producer, 0, messages, size)) { Name = "producer" };
             thread.Start();
             long first = RingTransfer.Consume(consumer, messages);
@@ -121,7 +121,7 @@ internal static class CrossProcessComparison
         try
         {
             using SharedMemoryRegion shared = SharedMemoryRegion.CreateFile(path, ByteRing.RequiredBytes(RingCapacityBytes));
-            using SpscByteRing consumer = SpscByteRing.Create(shared, RingCapacityBytes, ChannelEndpoints.Consumer);
+            using SpscByteRing consumer = SpscByteRing.Create(shared, RingCapacityBytes, ChannelEndpoints.Consumer, null);
             using Process child = StartChild("ring", path, messages, size, "-");
             long first = RingTransfer.Consume(consumer, messages);
             double seconds = Stopwatch.GetElapsedTime(first).TotalSeconds;
