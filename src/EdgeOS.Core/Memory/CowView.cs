@@ -49,12 +49,15 @@ public sealed unsafe class CowView : IDisposable
     private const int KernelResetPagesBatchMax = 16;
     private const int DirtyListInitialCapacity = 16;
 
+    // A reset keeps one dropped chunk of at most 2^this bytes (16 KiB), and one leaf, for the view's next first write.
+    private const int SpareChunkShiftMax = 14;
+
     private readonly CowImage _image;
+    private readonly CowImageStore _store;
     private readonly long _chunkMask;
     private readonly int _chunkShift;
     private readonly int _leafShift;
     private readonly int _leafMask;
-    private readonly int _leafCount;
     private readonly bool _isKernel;
 
     // Hot fields. _length is 0 while the view is not active (disposed, or in the image's pool), which makes every
@@ -70,36 +73,45 @@ public sealed unsafe class CowView : IDisposable
     private long _chargedBytes;
     private int _state;
 
+    // The first chunk made private since the last reset, with its leaf and its copy, so that resetting a view that
+    // wrote one chunk (the common case of a recycled instance) reads no native memory: no dirty list, no directory.
+    private int _firstDirtyChunk;
+    private nint* _firstDirtyLeaf;
+    private byte* _firstDirtyCopy;
+
+    // Blocks a reset kept for the next first write (uncharged, like the image's free lists; see Reset).
+    private byte* _spareChunk;
+    private nint* _spareLeaf;
+
     // Kernel views: the private mapping (kept while pooled).
     private nint _mapping;
 
-    internal CowView(CowImage image)
+    // Frees the native memory above if the view is leaked; created with the first of it (see CowViewLeakGuard).
+    private CowViewLeakGuard? _guard;
+
+    /// <summary>
+    /// Creates a view holding an image reference; a managed view is active at once, a kernel view needs
+    /// <see cref="Activate"/> (its mapping may fail).
+    /// </summary>
+    internal CowView(CowImage image, CowImageStore store, MemoryAccount account)
     {
         _image = image;
+        _store = store;
+        _account = account;
         _chunkShift = image.ChunkShift;
         _chunkMask = (1L << _chunkShift) - 1;
         _leafShift = image.LeafShift;
         _leafMask = (1 << _leafShift) - 1;
-        _leafCount = image.LeafCount;
         _isKernel = image.Kind == CowImageKind.Kernel;
-        _account = MemoryAccount.Unlimited;
+        if (!_isKernel)
+        {
+            _readBase = store.DataPointer;
+            _length = image.Length;
+            _state = 1;
+        }
     }
 
-    /// <summary>Gives back the private memory of a view that was not disposed.</summary>
-    ~CowView()
-    {
-        if (Interlocked.Exchange(ref _state, 0) == 1)
-        {
-            DropPrivate(dropKernelPages: false);
-            Deactivate();
-            FreeBookkeeping();
-            _image.Release();
-        }
-        else
-        {
-            FreeBookkeeping();
-        }
-    }
+    internal bool IsKernel => _isKernel;
 
     /// <summary>The size of the view (the image's length).</summary>
     public long Length => _image.Length;
@@ -243,10 +255,16 @@ public sealed unsafe class CowView : IDisposable
 
     /// <summary>
     /// Drops every private copy: the view reads the image again, <see cref="PrivateBytes"/> and
-    /// <see cref="ChargedBytes"/> become 0 and the account gets them back. O(1) for a view that has not written;
-    /// otherwise proportional to the chunks written (managed: each goes back to the image's free list; kernel: one
-    /// madvise per page, or one for the whole mapping past 16 pages).
+    /// <see cref="ChargedBytes"/> become 0 and the account gets them back. O(1) for a view that has not written or
+    /// wrote one chunk (tens of nanoseconds: a few stores and one release per account on the path); otherwise
+    /// proportional to the chunks written (managed: each goes back to the image's free list; kernel: one madvise per
+    /// page, or one for the whole mapping past 16 pages).
     /// </summary>
+    /// <remarks>
+    /// A managed view keeps one dropped chunk (when chunks are at most 16 KiB) and one index leaf for its next first
+    /// write instead of giving them to the image's free list. Like the free list they are a cache, not charged to any
+    /// account; <see cref="Dispose"/> gives them back.
+    /// </remarks>
     /// <exception cref="ObjectDisposedException">The view was disposed or returned.</exception>
     /// <exception cref="IOException">Kernel view: madvise failed (the view keeps its private pages).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -266,13 +284,13 @@ public sealed unsafe class CowView : IDisposable
     {
         // A stale reference to a view that was returned (and is pooled, or rented by someone else) must not free it;
         // the state check makes that a no-op only while it is pooled, which is why Return documents the hazard.
-        if (Interlocked.Exchange(ref _state, 0) == 1)
+        if (_state == 1)
         {
+            _state = 0;
             DropPrivate(dropKernelPages: false);
             Deactivate();
             FreeBookkeeping();
-            _image.Release();
-            GC.SuppressFinalize(this);
+            _image.Release(_store);
         }
     }
 
@@ -296,8 +314,7 @@ public sealed unsafe class CowView : IDisposable
         if (!_image.TryPool(this))
         {
             FreeBookkeeping();
-            GC.SuppressFinalize(this);
-            _image.Release();
+            _image.Release(_store);
         }
     }
 
@@ -309,21 +326,43 @@ public sealed unsafe class CowView : IDisposable
     {
         if (_isKernel && _mapping == 0)
         {
-            _mapping = _image.MapPrivate();
+            _guard ??= new CowViewLeakGuard(this);
+            _mapping = _store.MapPrivate();
         }
 
         _account = account;
-        _readBase = _isKernel ? (byte*)_mapping : _image.DataPointer;
+        _readBase = _isKernel ? (byte*)_mapping : _store.DataPointer;
         _length = _image.Length;
         Volatile.Write(ref _state, 1);
     }
 
-    /// <summary>Frees the directory, dirty list and kernel mapping. The view must hold no private copies.</summary>
+    /// <summary>
+    /// Frees the directory, dirty list, spare blocks and kernel mapping, and retires the leak guard: the view is not
+    /// used again. The view must hold no private copies.
+    /// </summary>
     internal void FreeBookkeeping()
     {
         Debug.Assert(_dirtyCount == 0, "private copies must be dropped first");
 
-        // A view that never wrote has neither; skipping the calls keeps create-and-dispose cheap.
+        // A view that never wrote has none of these and no guard; the single check keeps create-and-dispose cheap.
+        CowViewLeakGuard? guard = _guard;
+        if (guard is null)
+        {
+            return;
+        }
+
+        if (_spareChunk != null)
+        {
+            _store.Chunks.Return(_spareChunk);
+            _spareChunk = null;
+        }
+
+        if (_spareLeaf != null)
+        {
+            _store.Leaves.Return((byte*)_spareLeaf);
+            _spareLeaf = null;
+        }
+
         if (_directory != null)
         {
             NativeMemory.Free(_directory);
@@ -339,8 +378,30 @@ public sealed unsafe class CowView : IDisposable
 
         if (_mapping != 0)
         {
-            LinuxMemory.Unmap(_mapping, (nuint)_image.KernelMappingLength);
+            LinuxMemory.Unmap(_mapping, (nuint)_store.KernelMappingLength);
             _mapping = 0;
+        }
+
+        // Only now: until here the guard (reachable through this local) cannot have been finalized under us.
+        _guard = null;
+        GC.SuppressFinalize(guard);
+    }
+
+    /// <summary>Called by the leak guard's finalizer: the view is unreachable, nobody else can touch it.</summary>
+    internal void ReclaimLeaked()
+    {
+        if (_state == 1)
+        {
+            _state = 0;
+            DropPrivate(dropKernelPages: false);
+            Deactivate();
+            FreeBookkeeping();
+            _image.Release(_store);
+        }
+        else
+        {
+            // Pooled in an image that is itself unreachable: its store is freed by its own finalizer.
+            FreeBookkeeping();
         }
     }
 
@@ -496,15 +557,17 @@ public sealed unsafe class CowView : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void InstallPrivate(long first, long last, long missingChunks, long missingLeaves)
     {
-        // Bookkeeping first (it is not charged and changes nothing visible), then the charge, then the copies.
+        // Bookkeeping first (it is not charged and changes nothing visible), then the charge, then the copies. The
+        // leak guard comes before the first native memory it is there to free.
         if (_directory == null)
         {
-            _directory = (nint*)NativeMemory.AllocZeroed((nuint)_leafCount, (nuint)sizeof(nint));
+            _guard ??= new CowViewLeakGuard(this);
+            _directory = (nint*)NativeMemory.AllocZeroed((nuint)_image.LeafCount, (nuint)sizeof(nint));
         }
 
         EnsureDirtyCapacity(_dirtyCount + missingChunks);
         long chunkBytes = _chunkMask + 1;
-        long leafBytes = _image.Leaves.BlockBytes;
+        long leafBytes = _store.Leaves.BlockBytes;
         long bytes = (missingChunks * chunkBytes) + (missingLeaves * leafBytes);
         _account.Charge(bytes);
         long installed = 0;
@@ -517,7 +580,16 @@ public sealed unsafe class CowView : IDisposable
                 nint* leaf = (nint*)directory[leafIndex];
                 if (leaf == null)
                 {
-                    leaf = (nint*)_image.Leaves.Rent();
+                    leaf = _spareLeaf;
+                    if (leaf != null)
+                    {
+                        _spareLeaf = null;
+                    }
+                    else
+                    {
+                        leaf = (nint*)_store.Leaves.Rent();
+                    }
+
                     directory[leafIndex] = (nint)leaf;
                     installed += leafBytes;
                 }
@@ -536,10 +608,26 @@ public sealed unsafe class CowView : IDisposable
                 }
                 else
                 {
-                    byte* copy = _image.Chunks.Rent();
+                    byte* copy = _spareChunk;
+                    if (copy != null)
+                    {
+                        _spareChunk = null;
+                    }
+                    else
+                    {
+                        copy = _store.Chunks.Rent();
+                    }
+
                     long count = Math.Min(chunkBytes, _length - start);
                     Buffer.MemoryCopy(_readBase + start, copy, chunkBytes, count);
                     slot = (nint)copy;
+                }
+
+                if (_dirtyCount == 0)
+                {
+                    _firstDirtyChunk = (int)chunk;
+                    _firstDirtyLeaf = leaf;
+                    _firstDirtyCopy = (byte*)slot;
                 }
 
                 _dirty[_dirtyCount++] = (int)chunk;
@@ -584,10 +672,68 @@ public sealed unsafe class CowView : IDisposable
     private void DropPrivate(bool dropKernelPages)
     {
         int count = _dirtyCount;
-        if (count == 0)
+        if (count == 1 && !_isKernel)
         {
-            return;
+            DropOnePrivateChunk();
         }
+        else if (count != 0)
+        {
+            DropPrivateChunks(count, dropKernelPages);
+        }
+    }
+
+    /// <summary>
+    /// Drops the one private chunk of a managed view from the fields recorded at its first write: the stores clear
+    /// the leaf slot and the directory entry, but nothing is read from native memory (after a batch of first writes
+    /// those lines are usually out of the cache), and the blocks stay with the view for its next first write.
+    /// </summary>
+    private void DropOnePrivateChunk()
+    {
+        int chunk = _firstDirtyChunk;
+        nint* leaf = _firstDirtyLeaf;
+        Debug.Assert(_directory[chunk >> _leafShift] == (nint)leaf && leaf[chunk & _leafMask] == (nint)_firstDirtyCopy, "stale first-dirty record");
+
+        // The leaf held only this chunk, so it is all zero again after this store, as a spare or pooled leaf must be.
+        leaf[chunk & _leafMask] = 0;
+        _directory[chunk >> _leafShift] = 0;
+        KeepOrReturnChunk(_firstDirtyCopy);
+        KeepOrReturnLeaf(leaf);
+        _firstDirtyLeaf = null;
+        _firstDirtyCopy = null;
+        _dirtyCount = 0;
+        long charged = _chargedBytes;
+        _chargedBytes = 0;
+        _account.Release(charged);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void KeepOrReturnChunk(byte* copy)
+    {
+        if (_spareChunk == null && _chunkShift <= SpareChunkShiftMax)
+        {
+            _spareChunk = copy;
+        }
+        else
+        {
+            _store.Chunks.Return(copy);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void KeepOrReturnLeaf(nint* leaf)
+    {
+        if (_spareLeaf == null)
+        {
+            _spareLeaf = leaf;
+        }
+        else
+        {
+            _store.Leaves.Return((byte*)leaf);
+        }
+    }
+
+    private void DropPrivateChunks(int count, bool dropKernelPages)
+    {
 
         int* dirty = _dirty;
         nint* directory = _directory;
@@ -598,7 +744,7 @@ public sealed unsafe class CowView : IDisposable
             long pageBytes = _chunkMask + 1;
             if (count > KernelResetPagesBatchMax)
             {
-                Madvise(_mapping, _image.KernelMappingLength);
+                Madvise(_mapping, _store.KernelMappingLength);
             }
             else
             {
@@ -616,7 +762,7 @@ public sealed unsafe class CowView : IDisposable
             ref nint slot = ref leaf[chunk & _leafMask];
             if (!_isKernel)
             {
-                _image.Chunks.Return((byte*)slot);
+                KeepOrReturnChunk((byte*)slot);
             }
 
             slot = 0;
@@ -629,11 +775,13 @@ public sealed unsafe class CowView : IDisposable
             nint leaf = directory[leafIndex];
             if (leaf != 0)
             {
-                _image.Leaves.Return((byte*)leaf);
+                KeepOrReturnLeaf((nint*)leaf);
                 directory[leafIndex] = 0;
             }
         }
 
+        _firstDirtyLeaf = null;
+        _firstDirtyCopy = null;
         _dirtyCount = 0;
         long charged = _chargedBytes;
         _chargedBytes = 0;
@@ -648,10 +796,10 @@ public sealed unsafe class CowView : IDisposable
         }
     }
 
+    // The account stays referenced (no write barrier on the dispose path); Activate replaces it.
     private void Deactivate()
     {
         _length = 0;
         _readBase = null;
-        _account = MemoryAccount.Unlimited;
     }
 }
