@@ -30,12 +30,21 @@ namespace EdgeOS.Core.Memory;
 /// <see cref="GetWritableSpan"/> or <see cref="GetRef{T}"/>), the view charges the chunk (and, the first time in a
 /// 512-chunk range, its index leaf) to its account; when the charge is refused the view is left exactly as it was
 /// and <see cref="MemoryQuotaExceededException"/> is thrown. For kernel views this counts pages whose write access
-/// was granted, an upper bound of what the kernel actually copied (all writes go through these members).
+/// was granted, an upper bound of what the kernel actually copied (all writes go through these members). Not charged:
+/// the image's free lists and, per managed view, the one chunk (of at most 16 KiB) and one index leaf that a reset
+/// keeps for the next first write; both are caches bounded in size, given back on dispose.
+/// </para>
+/// <para>
+/// <b>Leaks</b>: the view has no finalizer (registering one would cost more than the rest of creating a view). Its
+/// first write, or a kernel view's mapping, creates a small finalizable guard, so a view that is never disposed
+/// still gives back its private memory, its charge and its image reference once collected; a view that never wrote
+/// holds no native memory, and its image's memory is freed once the image is disposed and the leaked view collected.
 /// </para>
 /// <para>
 /// <b>Validity</b>: spans and refs obtained from a view are valid until its next <see cref="Reset"/>,
 /// <see cref="Dispose"/> or <see cref="Return"/>. A writable span of a managed view points into a private chunk
-/// that the reset gives back to the image's free list, where another view may take it.
+/// that the reset gives back to the image's free list, where another view may take it, or keeps for the view's next
+/// first write to a possibly different chunk.
 /// </para>
 /// <para>
 /// <b>Thread-safety</b>: a view is single-threaded (use it from one thread at a time). Different views of one image
