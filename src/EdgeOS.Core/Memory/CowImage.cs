@@ -169,8 +169,16 @@ public sealed unsafe class CowImage : IDisposable
     /// </summary>
     /// <param name="account">The account charged for the view's private copies; <see langword="null"/> for <see cref="MemoryAccount.Unlimited"/>.</param>
     /// <exception cref="ObjectDisposedException">The image was disposed.</exception>
-    public CowView CreateView(MemoryAccount? account = null) =>
-        CreateViewHoldingReference(AddRef(), account ?? MemoryAccount.Unlimited);
+    public CowView CreateView(MemoryAccount? account = null)
+    {
+        CowImageStore store = AddRef();
+
+        // A managed view is one object whose constructor cannot fail (short of running out of managed memory, where
+        // the reference would stay counted and the store's finalizer is the net), so no handler on this path.
+        return _kind == CowImageKind.Managed
+            ? new CowView(this, store, account ?? MemoryAccount.Unlimited)
+            : CreateViewHoldingReference(store, account ?? MemoryAccount.Unlimited);
+    }
 
     /// <summary>
     /// Like <see cref="CreateView"/>, but reuses a view given back with <see cref="CowView.Return"/> when one is

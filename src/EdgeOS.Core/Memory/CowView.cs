@@ -36,9 +36,10 @@ namespace EdgeOS.Core.Memory;
 /// </para>
 /// <para>
 /// <b>Leaks</b>: the view has no finalizer (registering one would cost more than the rest of creating a view). Its
-/// first write, or a kernel view's mapping, creates a small finalizable guard, so a view that is never disposed
-/// still gives back its private memory, its charge and its image reference once collected; a view that never wrote
-/// holds no native memory, and its image's memory is freed once the image is disposed and the leaked view collected.
+/// first write, or a kernel view's mapping, creates a small finalizable owner for its native memory, so a view that
+/// is never disposed still gives back its private memory, its charge and its image reference once collected; a view
+/// that never wrote holds no native memory, and its image's memory is freed once the image is disposed and the
+/// leaked view collected.
 /// </para>
 /// <para>
 /// <b>Validity</b>: spans and refs obtained from a view are valid until its next <see cref="Reset"/>,
@@ -64,39 +65,25 @@ public sealed unsafe class CowView : IDisposable
     private readonly CowImage _image;
     private readonly CowImageStore _store;
     private readonly long _chunkMask;
-    private readonly int _chunkShift;
-    private readonly int _leafShift;
     private readonly int _leafMask;
+    private readonly byte _chunkShift;
+    private readonly byte _leafShift;
     private readonly bool _isKernel;
 
     // Hot fields. _length is 0 while the view is not active (disposed, or in the image's pool), which makes every
-    // fast path's bounds check fail and sends it to the slow path, which throws ObjectDisposedException.
+    // fast path's bounds check fail and sends it to the slow path, which throws ObjectDisposedException; it is also
+    // the view's active flag (an image has at least one byte).
     private nint* _directory;
     private byte* _readBase;
     private long _length;
 
     private MemoryAccount _account;
-    private int* _dirty;
     private int _dirtyCount;
-    private int _dirtyCapacity;
     private long _chargedBytes;
-    private int _state;
 
-    // The first chunk made private since the last reset, with its leaf and its copy, so that resetting a view that
-    // wrote one chunk (the common case of a recycled instance) reads no native memory: no dirty list, no directory.
-    private int _firstDirtyChunk;
-    private nint* _firstDirtyLeaf;
-    private byte* _firstDirtyCopy;
-
-    // Blocks a reset kept for the next first write (uncharged, like the image's free lists; see Reset).
-    private byte* _spareChunk;
-    private nint* _spareLeaf;
-
-    // Kernel views: the private mapping (kept while pooled).
-    private nint _mapping;
-
-    // Frees the native memory above if the view is leaked; created with the first of it (see CowViewLeakGuard).
-    private CowViewLeakGuard? _guard;
+    // Created with the first native memory the view takes; the dirty list, the spare blocks, the kernel mapping and
+    // the finalizer that frees them all if the view is leaked (see CowViewNative).
+    private CowViewNative? _native;
 
     /// <summary>
     /// Creates a view holding an image reference; a managed view is active at once, a kernel view needs
@@ -107,16 +94,15 @@ public sealed unsafe class CowView : IDisposable
         _image = image;
         _store = store;
         _account = account;
-        _chunkShift = image.ChunkShift;
+        _chunkShift = (byte)image.ChunkShift;
         _chunkMask = (1L << _chunkShift) - 1;
-        _leafShift = image.LeafShift;
+        _leafShift = (byte)image.LeafShift;
         _leafMask = (1 << _leafShift) - 1;
         _isKernel = image.Kind == CowImageKind.Kernel;
         if (!_isKernel)
         {
             _readBase = store.DataPointer;
             _length = image.Length;
-            _state = 1;
         }
     }
 
@@ -144,7 +130,7 @@ public sealed unsafe class CowView : IDisposable
     public long ChargedBytes => _chargedBytes;
 
     /// <summary>Whether the view was disposed or returned.</summary>
-    public bool IsDisposed => Volatile.Read(ref _state) == 0;
+    public bool IsDisposed => Volatile.Read(ref _length) == 0;
 
     /// <summary>
     /// A read-only span of <paramref name="length"/> bytes at <paramref name="offset"/>, no copy: the private copy if
@@ -286,16 +272,17 @@ public sealed unsafe class CowView : IDisposable
     }
 
     /// <summary>
-    /// Frees the view's private copies and bookkeeping and gives back its account charge. Idempotent. The image's
-    /// memory is freed when its last view is disposed after the image itself.
+    /// Frees the view's private copies and bookkeeping and gives back its account charge. Idempotent, but like every
+    /// member of a view not to be called concurrently. The image's memory is freed when its last view is disposed
+    /// after the image itself.
     /// </summary>
     public void Dispose()
     {
         // A stale reference to a view that was returned (and is pooled, or rented by someone else) must not free it;
-        // the state check makes that a no-op only while it is pooled, which is why Return documents the hazard.
-        if (_state == 1)
+        // the state check makes that a no-op only while it is pooled, which is why Return documents the hazard. Plain
+        // reads and writes: a view is single-threaded, and its CowViewNative cannot be finalized while the view is reachable.
+        if (_length != 0)
         {
-            _state = 0;
             DropPrivate(dropKernelPages: false);
             Deactivate();
             FreeBookkeeping();
@@ -312,13 +299,12 @@ public sealed unsafe class CowView : IDisposable
     public void Return()
     {
         // Views are single-threaded, so plain reads and writes of the state suffice here.
-        if (_state != 1)
+        if (_length == 0)
         {
             return;
         }
 
         DropPrivate(dropKernelPages: true);
-        _state = 0;
         Deactivate();
         if (!_image.TryPool(this))
         {
@@ -333,43 +319,48 @@ public sealed unsafe class CowView : IDisposable
     /// <summary>Makes the view usable; the caller holds an image reference for it.</summary>
     internal void Activate(MemoryAccount account)
     {
-        if (_isKernel && _mapping == 0)
+        byte* readBase = _store.DataPointer;
+        if (_isKernel)
         {
-            _guard ??= new CowViewLeakGuard(this);
-            _mapping = _store.MapPrivate();
+            CowViewNative native = _native ??= new CowViewNative(this);
+            if (native._mapping == 0)
+            {
+                native._mapping = _store.MapPrivate();
+            }
+
+            readBase = (byte*)native._mapping;
         }
 
         _account = account;
-        _readBase = _isKernel ? (byte*)_mapping : _store.DataPointer;
-        _length = _image.Length;
-        Volatile.Write(ref _state, 1);
+        _readBase = readBase;
+        Volatile.Write(ref _length, _image.Length);
     }
 
     /// <summary>
-    /// Frees the directory, dirty list, spare blocks and kernel mapping, and retires the leak guard: the view is not
-    /// used again. The view must hold no private copies.
+    /// Frees the directory, dirty list, spare blocks and kernel mapping, and retires their finalizable owner: the view
+    /// is not used again. The view must hold no private copies.
     /// </summary>
     internal void FreeBookkeeping()
     {
         Debug.Assert(_dirtyCount == 0, "private copies must be dropped first");
 
-        // A view that never wrote has none of these and no guard; the single check keeps create-and-dispose cheap.
-        CowViewLeakGuard? guard = _guard;
-        if (guard is null)
+        // A view that never wrote has none of these; the single check keeps create-and-dispose cheap.
+        CowViewNative? native = _native;
+        if (native is null)
         {
             return;
         }
 
-        if (_spareChunk != null)
+        if (native._spareChunk != null)
         {
-            _store.Chunks.Return(_spareChunk);
-            _spareChunk = null;
+            _store.Chunks.Return(native._spareChunk);
+            native._spareChunk = null;
         }
 
-        if (_spareLeaf != null)
+        if (native._spareLeaf != null)
         {
-            _store.Leaves.Return((byte*)_spareLeaf);
-            _spareLeaf = null;
+            _store.Leaves.Return((byte*)native._spareLeaf);
+            native._spareLeaf = null;
         }
 
         if (_directory != null)
@@ -378,30 +369,29 @@ public sealed unsafe class CowView : IDisposable
             _directory = null;
         }
 
-        if (_dirty != null)
+        if (native._dirty != null)
         {
-            NativeMemory.Free(_dirty);
-            _dirty = null;
-            _dirtyCapacity = 0;
+            NativeMemory.Free(native._dirty);
+            native._dirty = null;
+            native._dirtyCapacity = 0;
         }
 
-        if (_mapping != 0)
+        if (native._mapping != 0)
         {
-            LinuxMemory.Unmap(_mapping, (nuint)_store.KernelMappingLength);
-            _mapping = 0;
+            LinuxMemory.Unmap(native._mapping, (nuint)_store.KernelMappingLength);
+            native._mapping = 0;
         }
 
-        // Only now: until here the guard (reachable through this local) cannot have been finalized under us.
-        _guard = null;
-        GC.SuppressFinalize(guard);
+        // Only now: until here the object (reachable through this local) cannot have been finalized under us.
+        _native = null;
+        GC.SuppressFinalize(native);
     }
 
-    /// <summary>Called by the leak guard's finalizer: the view is unreachable, nobody else can touch it.</summary>
+    /// <summary>Called by the finalizer of <see cref="CowViewNative"/>: the view is unreachable, nobody else can touch it.</summary>
     internal void ReclaimLeaked()
     {
-        if (_state == 1)
+        if (_length != 0)
         {
-            _state = 0;
             DropPrivate(dropKernelPages: false);
             Deactivate();
             FreeBookkeeping();
@@ -567,14 +557,14 @@ public sealed unsafe class CowView : IDisposable
     private void InstallPrivate(long first, long last, long missingChunks, long missingLeaves)
     {
         // Bookkeeping first (it is not charged and changes nothing visible), then the charge, then the copies. The
-        // leak guard comes before the first native memory it is there to free.
+        // finalizable owner comes before the first native memory it is there to free.
+        CowViewNative native = _native ??= new CowViewNative(this);
         if (_directory == null)
         {
-            _guard ??= new CowViewLeakGuard(this);
             _directory = (nint*)NativeMemory.AllocZeroed((nuint)_image.LeafCount, (nuint)sizeof(nint));
         }
 
-        EnsureDirtyCapacity(_dirtyCount + missingChunks);
+        EnsureDirtyCapacity(native, _dirtyCount + missingChunks);
         long chunkBytes = _chunkMask + 1;
         long leafBytes = _store.Leaves.BlockBytes;
         long bytes = (missingChunks * chunkBytes) + (missingLeaves * leafBytes);
@@ -589,10 +579,10 @@ public sealed unsafe class CowView : IDisposable
                 nint* leaf = (nint*)directory[leafIndex];
                 if (leaf == null)
                 {
-                    leaf = _spareLeaf;
+                    leaf = native._spareLeaf;
                     if (leaf != null)
                     {
-                        _spareLeaf = null;
+                        native._spareLeaf = null;
                     }
                     else
                     {
@@ -617,10 +607,10 @@ public sealed unsafe class CowView : IDisposable
                 }
                 else
                 {
-                    byte* copy = _spareChunk;
+                    byte* copy = native._spareChunk;
                     if (copy != null)
                     {
-                        _spareChunk = null;
+                        native._spareChunk = null;
                     }
                     else
                     {
@@ -634,12 +624,12 @@ public sealed unsafe class CowView : IDisposable
 
                 if (_dirtyCount == 0)
                 {
-                    _firstDirtyChunk = (int)chunk;
-                    _firstDirtyLeaf = leaf;
-                    _firstDirtyCopy = (byte*)slot;
+                    native._firstDirtyChunk = (int)chunk;
+                    native._firstDirtyLeaf = leaf;
+                    native._firstDirtyCopy = (byte*)slot;
                 }
 
-                _dirty[_dirtyCount++] = (int)chunk;
+                native._dirty[_dirtyCount++] = (int)chunk;
                 installed += chunkBytes;
             }
         }
@@ -654,17 +644,17 @@ public sealed unsafe class CowView : IDisposable
         }
     }
 
-    private void EnsureDirtyCapacity(long needed)
+    private void EnsureDirtyCapacity(CowViewNative native, long needed)
     {
-        if (needed <= _dirtyCapacity)
+        if (needed <= native._dirtyCapacity)
         {
             return;
         }
 
-        long capacity = Math.Max(DirtyListInitialCapacity, (long)_dirtyCapacity * 2);
+        long capacity = Math.Max(DirtyListInitialCapacity, (long)native._dirtyCapacity * 2);
         capacity = Math.Min(Math.Max(capacity, needed), _image.ChunkCount);
-        _dirty = (int*)NativeMemory.Realloc(_dirty, (nuint)(capacity * sizeof(int)));
-        _dirtyCapacity = (int)capacity;
+        native._dirty = (int*)NativeMemory.Realloc(native._dirty, (nuint)(capacity * sizeof(int)));
+        native._dirtyCapacity = (int)capacity;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -698,17 +688,19 @@ public sealed unsafe class CowView : IDisposable
     /// </summary>
     private void DropOnePrivateChunk()
     {
-        int chunk = _firstDirtyChunk;
-        nint* leaf = _firstDirtyLeaf;
-        Debug.Assert(_directory[chunk >> _leafShift] == (nint)leaf && leaf[chunk & _leafMask] == (nint)_firstDirtyCopy, "stale first-dirty record");
+        CowViewNative native = _native!;
+        int chunk = native._firstDirtyChunk;
+        nint* leaf = native._firstDirtyLeaf;
+        byte* copy = native._firstDirtyCopy;
+        Debug.Assert(_directory[chunk >> _leafShift] == (nint)leaf && leaf[chunk & _leafMask] == (nint)copy, "stale first-dirty record");
 
         // The leaf held only this chunk, so it is all zero again after this store, as a spare or pooled leaf must be.
         leaf[chunk & _leafMask] = 0;
         _directory[chunk >> _leafShift] = 0;
-        KeepOrReturnChunk(_firstDirtyCopy);
-        KeepOrReturnLeaf(leaf);
-        _firstDirtyLeaf = null;
-        _firstDirtyCopy = null;
+        KeepOrReturnChunk(native, copy);
+        KeepOrReturnLeaf(native, leaf);
+        native._firstDirtyLeaf = null;
+        native._firstDirtyCopy = null;
         _dirtyCount = 0;
         long charged = _chargedBytes;
         _chargedBytes = 0;
@@ -716,11 +708,11 @@ public sealed unsafe class CowView : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void KeepOrReturnChunk(byte* copy)
+    private void KeepOrReturnChunk(CowViewNative native, byte* copy)
     {
-        if (_spareChunk == null && _chunkShift <= SpareChunkShiftMax)
+        if (native._spareChunk == null && _chunkShift <= SpareChunkShiftMax)
         {
-            _spareChunk = copy;
+            native._spareChunk = copy;
         }
         else
         {
@@ -729,11 +721,11 @@ public sealed unsafe class CowView : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void KeepOrReturnLeaf(nint* leaf)
+    private void KeepOrReturnLeaf(CowViewNative native, nint* leaf)
     {
-        if (_spareLeaf == null)
+        if (native._spareLeaf == null)
         {
-            _spareLeaf = leaf;
+            native._spareLeaf = leaf;
         }
         else
         {
@@ -743,8 +735,8 @@ public sealed unsafe class CowView : IDisposable
 
     private void DropPrivateChunks(int count, bool dropKernelPages)
     {
-
-        int* dirty = _dirty;
+        CowViewNative native = _native!;
+        int* dirty = native._dirty;
         nint* directory = _directory;
         if (_isKernel && dropKernelPages)
         {
@@ -753,13 +745,13 @@ public sealed unsafe class CowView : IDisposable
             long pageBytes = _chunkMask + 1;
             if (count > KernelResetPagesBatchMax)
             {
-                Madvise(_mapping, _store.KernelMappingLength);
+                Madvise(native._mapping, _store.KernelMappingLength);
             }
             else
             {
                 for (int i = 0; i < count; i++)
                 {
-                    Madvise(_mapping + (nint)((long)dirty[i] * pageBytes), pageBytes);
+                    Madvise(native._mapping + (nint)((long)dirty[i] * pageBytes), pageBytes);
                 }
             }
         }
@@ -771,7 +763,7 @@ public sealed unsafe class CowView : IDisposable
             ref nint slot = ref leaf[chunk & _leafMask];
             if (!_isKernel)
             {
-                KeepOrReturnChunk((byte*)slot);
+                KeepOrReturnChunk(native, (byte*)slot);
             }
 
             slot = 0;
@@ -784,13 +776,13 @@ public sealed unsafe class CowView : IDisposable
             nint leaf = directory[leafIndex];
             if (leaf != 0)
             {
-                KeepOrReturnLeaf((nint*)leaf);
+                KeepOrReturnLeaf(native, (nint*)leaf);
                 directory[leafIndex] = 0;
             }
         }
 
-        _firstDirtyLeaf = null;
-        _firstDirtyCopy = null;
+        native._firstDirtyLeaf = null;
+        native._firstDirtyCopy = null;
         _dirtyCount = 0;
         long charged = _chargedBytes;
         _chargedBytes = 0;

@@ -16,8 +16,8 @@ namespace EdgeOS.Core.Memory.Internal;
 /// the image's reference count (the image plus one per active or pooled view) reaches zero. (2) By this finalizer,
 /// when the store became unreachable while references were still counted: that only happens when views were leaked
 /// (a view that never wrote has no finalizer of its own, so it cannot give its reference back), and unreachable
-/// means that no view can read the memory any more. A leaked view that wrote has a finalizable guard
-/// (<see cref="CowViewLeakGuard"/>) that may run before or after this finalizer: it gives its blocks to the free
+/// means that no view can read the memory any more. A leaked view that wrote has a finalizable owner of its native
+/// memory (<see cref="CowViewNative"/>) that may run before or after this finalizer: it gives its blocks to the free
 /// lists, which free them at once when closed, and its reference release then finds the store already freed.
 /// </para>
 /// </remarks>
