@@ -14,14 +14,14 @@ namespace EdgeOS.Benchmarks;
 /// of a dirty view): an iteration setup prepares <see cref="BatchViews"/> views, the benchmark performs the step once
 /// on each, and the result is per view. Resets of views with one private chunk come in three cache states: the
 /// plain batch (512 views just written by the setup, whose 2 MiB of chunk copies push part of the views' bookkeeping
-/// out of L1/L2), a warm batch (16 views, everything in L1/L2) and a cold batch (512 views, then the setup streams
-/// through a buffer larger than the last-level cache). The kernel variants need Linux.
+/// out of L1/L2), a warm batch (64 views, whose 256 KiB of copies stay in L2) and a cold batch (512 views, then the
+/// setup streams through a buffer larger than the last-level cache). The kernel variants need Linux.
 /// </remarks>
 [MemoryDiagnoser]
 public class CowImageBenchmarks
 {
     private const int BatchViews = 512;
-    private const int WarmBatchViews = 16;
+    private const int WarmBatchViews = 64;
     private const int EvictBytes = 64 * 1024 * 1024;
 
     private byte[] _contents = [];
