@@ -12,12 +12,17 @@ namespace EdgeOS.Benchmarks;
 /// <remarks>
 /// The <c>*_Batch</c> benchmarks isolate one step that cannot be repeated without undoing it (a first write, a reset
 /// of a dirty view): an iteration setup prepares <see cref="BatchViews"/> views, the benchmark performs the step once
-/// on each, and the result is per view. The kernel variants need Linux.
+/// on each, and the result is per view. Resets of views with one private chunk come in three cache states: the
+/// plain batch (512 views just written by the setup, whose 2 MiB of chunk copies push part of the views' bookkeeping
+/// out of L1/L2), a warm batch (64 views, whose 256 KiB of copies stay in L2) and a cold batch (512 views, then the
+/// setup streams through a buffer larger than the last-level cache). The kernel variants need Linux.
 /// </remarks>
 [MemoryDiagnoser]
 public class CowImageBenchmarks
 {
     private const int BatchViews = 512;
+    private const int WarmBatchViews = 64;
+    private const int EvictBytes = 64 * 1024 * 1024;
 
     private byte[] _contents = [];
     private CowImage _managed = null!;
@@ -28,6 +33,8 @@ public class CowImageBenchmarks
     private CowView? _kernelView;
     private CowView? _kernelCleanView;
     private CowView[] _managedBatch = [];
+    private CowView[] _managedWarmBatch = [];
+    private byte[] _evict = [];
     private CowView[] _kernelBatch = [];
     private MemoryMappedFile _mappedFile = null!;
     private long _offset;
@@ -54,6 +61,14 @@ public class CowImageBenchmarks
             _managedBatch[i] = _managed.CreateView();
         }
 
+        _managedWarmBatch = new CowView[WarmBatchViews];
+        for (int i = 0; i < WarmBatchViews; i++)
+        {
+            _managedWarmBatch[i] = _managed.CreateView();
+        }
+
+        _evict = new byte[EvictBytes];
+
         if (CowImage.IsKernelSupported)
         {
             _kernel = CowImage.Create(_contents, new CowImageOptions { Kind = CowImageKind.Kernel });
@@ -78,6 +93,8 @@ public class CowImageBenchmarks
         {
             DirtyManagedBatch();
             Managed_ResetDirty_Batch();
+            DirtyManagedWarmBatch();
+            Managed_ResetDirty_WarmBatch();
             if (round < 20)
             {
                 DirtyKernelBatch();
@@ -91,7 +108,7 @@ public class CowImageBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        foreach (CowView view in _managedBatch.Concat(_kernelBatch))
+        foreach (CowView view in _managedBatch.Concat(_managedWarmBatch).Concat(_kernelBatch))
         {
             view.Dispose();
         }
@@ -142,8 +159,36 @@ public class CowImageBenchmarks
     public void DirtyManagedBatch()
         => WriteFirstWordAll(_managedBatch, _offset);
 
+    /// <summary>Reset of a view with one private chunk (the "reset"), 512 views freshly written.</summary>
     [Benchmark(OperationsPerInvoke = BatchViews)]
     public void Managed_ResetDirty_Batch()
+        => ResetAll(_managedBatch);
+
+    [IterationSetup(Target = nameof(Managed_ResetDirty_WarmBatch))]
+    public void DirtyManagedWarmBatch()
+        => WriteFirstWordAll(_managedWarmBatch, _offset);
+
+    /// <summary>The same reset with everything it touches in L1/L2.</summary>
+    [Benchmark(OperationsPerInvoke = WarmBatchViews)]
+    public void Managed_ResetDirty_WarmBatch()
+        => ResetAll(_managedWarmBatch);
+
+    [IterationSetup(Target = nameof(Managed_ResetDirty_ColdBatch))]
+    public void DirtyManagedBatchThenEvictCaches()
+    {
+        WriteFirstWordAll(_managedBatch, _offset);
+
+        // One write per cache line through a buffer larger than the last-level cache.
+        byte[] evict = _evict;
+        for (int i = 0; i < evict.Length; i += 64)
+        {
+            evict[i]++;
+        }
+    }
+
+    /// <summary>The same reset with the views and their bookkeeping evicted from every cache level.</summary>
+    [Benchmark(OperationsPerInvoke = BatchViews)]
+    public void Managed_ResetDirty_ColdBatch()
         => ResetAll(_managedBatch);
 
     [Benchmark]

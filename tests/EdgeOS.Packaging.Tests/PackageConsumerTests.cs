@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.IO.Compression;
+using System.Text;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Xunit;
 
@@ -7,11 +9,55 @@ namespace EdgeOS.Packaging.Tests;
 
 /// <summary>
 /// Packs the shipping libraries the way a release does (<c>dotnet pack -c Release</c>) and proves that a
-/// project outside this repository can restore them from a local feed, build and run against them.
+/// project outside this repository can restore them from a local feed, build and run against them, including the
+/// EdgeOS.Core example of README.md (compiled and run verbatim by the consumer).
 /// </summary>
-public sealed class PackageConsumerTests
+public sealed partial class PackageConsumerTests
 {
+    private const string ReadmeExampleFile = "ReadmeExample.cs";
+
     private static readonly string[] s_packageIds = ["EdgeOS.Core", "EdgeOS.Fwp", "EdgeOS.Net"];
+
+    [Fact]
+    public void ReadmeHasAnEdgeOSCoreExampleWithItsUsingDirectives()
+    {
+        string source = ReadmeExampleSource(File.ReadAllText(Path.Combine(FindRepositoryRoot(), "README.md")));
+
+        Assert.Contains("using EdgeOS.Core.Memory;", source, StringComparison.Ordinal);
+        Assert.Contains("CowImage.Create(", source, StringComparison.Ordinal);
+        Assert.Contains("public static void Run(byte[] templateBytes)", source, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadmeExampleExtractionKeepsTheCodeVerbatimAndHoistsOnlyUsingDirectives()
+    {
+        const string Readme = """
+            # Title
+
+            ## EdgeOS.Core
+
+            ```csharp
+            using EdgeOS.Core.Memory;
+            using static System.Math;
+
+            using CowImage image = CowImage.Create(templateBytes);   // a using declaration stays in the body
+            ```
+
+            ## EdgeOS.Fwp
+
+            ```csharp
+            var other = 1;
+            ```
+            """;
+
+        string source = ReadmeExampleSource(Readme);
+
+        Assert.StartsWith("// Generated", source, StringComparison.Ordinal);
+        Assert.Contains("\nusing EdgeOS.Core.Memory;\nusing static System.Math;\n", source, StringComparison.Ordinal);
+        Assert.Contains("\n        using CowImage image = CowImage.Create(templateBytes);   // a using declaration stays in the body\n", source, StringComparison.Ordinal);
+        Assert.DoesNotContain("other", source, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => ReadmeExampleSource("# Title\n\n## EdgeOS.Core\n\nNo code.\n"));
+    }
 
     [Fact]
     public void PackagesCarryMetadataAndWorkFromALocalFeed()
@@ -39,6 +85,9 @@ public sealed class PackageConsumerTests
             Directory.CreateDirectory(consumer);
             string source = Path.Combine(AppContext.BaseDirectory, "Consumer");
             File.Copy(Path.Combine(source, "Program.cs"), Path.Combine(consumer, "Program.cs"));
+
+            // The README's example, compiled and run by the consumer: a README edit that breaks it fails here.
+            File.WriteAllText(Path.Combine(consumer, ReadmeExampleFile), ReadmeExampleSource(File.ReadAllText(Path.Combine(root, "README.md"))));
             File.WriteAllText(
                 Path.Combine(consumer, "Consumer.csproj"),
                 File.ReadAllText(Path.Combine(source, "Consumer.csproj.template")).Replace("@VERSION@", version, StringComparison.Ordinal));
@@ -57,6 +106,7 @@ public sealed class PackageConsumerTests
                 """);
 
             string output = Run("dotnet", ["run", "-c", "Release", "--project", Path.Combine(consumer, "Consumer.csproj")], consumer);
+            Assert.Contains("readme example: ok", output, StringComparison.Ordinal);
             Assert.Contains("consumer: ok", output, StringComparison.Ordinal);
             Assert.True(Directory.Exists(Path.Combine(work, "packages", "edgeos.core", version)), "EdgeOS.Core was not restored from the local feed");
         }
@@ -65,6 +115,64 @@ public sealed class PackageConsumerTests
             Directory.Delete(work, recursive: true);
         }
     }
+
+    /// <summary>
+    /// The C# code blocks of README.md's "EdgeOS.Core" section as one source file: their using directives at the top,
+    /// every other line verbatim in the body of <c>ReadmeExample.Run(byte[] templateBytes)</c> (the example's one
+    /// free variable is the template's bytes).
+    /// </summary>
+    private static string ReadmeExampleSource(string readme)
+    {
+        string[] lines = readme.ReplaceLineEndings("\n").Split('\n');
+        int start = Array.FindIndex(lines, line => line.Trim() == "## EdgeOS.Core");
+        if (start < 0)
+        {
+            throw new InvalidOperationException("README.md has no \"## EdgeOS.Core\" section.");
+        }
+
+        var directives = new List<string>();
+        var body = new List<string>();
+        bool inCode = false;
+        for (int i = start + 1; i < lines.Length && !lines[i].StartsWith("## ", StringComparison.Ordinal); i++)
+        {
+            string line = lines[i];
+            if (line.TrimStart().StartsWith("```", StringComparison.Ordinal))
+            {
+                inCode = !inCode && line.Trim() is "```csharp" or "```cs" or "```c#";
+                continue;
+            }
+
+            if (inCode)
+            {
+                (UsingDirective().IsMatch(line) ? directives : body).Add(line);
+            }
+        }
+
+        if (body.All(string.IsNullOrWhiteSpace))
+        {
+            throw new InvalidOperationException("README.md's EdgeOS.Core section has no C# code block.");
+        }
+
+        var source = new StringBuilder();
+        source.Append("// Generated by the packaging test from the EdgeOS.Core section of README.md.\n");
+        foreach (string directive in directives)
+        {
+            source.Append(directive.Trim()).Append('\n');
+        }
+
+        source.Append("\ninternal static class ReadmeExample\n{\n    public static void Run(byte[] templateBytes)\n    {\n");
+        foreach (string line in body)
+        {
+            source.Append(line.Length == 0 ? string.Empty : "        " + line).Append('\n');
+        }
+
+        source.Append("    }\n}\n");
+        return source.ToString();
+    }
+
+    // A using directive (namespace, static or alias), not a using declaration such as "using CowView view = ...;".
+    [GeneratedRegex(@"^\s*using\s+(static\s+)?([A-Za-z_][A-Za-z0-9_]*\s*=\s*)?[A-Za-z_][A-Za-z0-9_.]*\s*;\s*(//.*)?$")]
+    private static partial Regex UsingDirective();
 
     private static void AssertPackageMetadata(string nupkg, string id)
     {

@@ -22,8 +22,10 @@ namespace EdgeOS.Core.Memory;
 /// </para>
 /// <para>
 /// Lifetime: disposing the image forbids new views, but the memory stays until the last view is disposed (views
-/// hold a reference count), so live views never read freed memory. Thread-safety: every member of the image may be
-/// called concurrently; each view is single-threaded, but many views of one image may run on different threads.
+/// hold a reference count), so live views never read freed memory. Views that are leaked instead of disposed do not
+/// pin it forever: once the garbage collector finds them unreachable, the memory they held and, if the image was
+/// disposed, the image's memory are freed. Thread-safety: every member of the image may be called concurrently;
+/// each view is single-threaded, but many views of one image may run on different threads.
 /// </para>
 /// </remarks>
 public sealed unsafe class CowImage : IDisposable
@@ -41,17 +43,15 @@ public sealed unsafe class CowImage : IDisposable
     private readonly int _leafCount;
     private readonly MemoryAccount _account;
 
-    // Managed: the image bytes (read-only where the platform allows). Kernel: the sealed memfd.
-    private readonly MemoryRegion? _data;
-    private readonly byte* _dataPointer;
-    private readonly SafeFileHandle? _memfd;
-    private readonly long _kernelChargedBytes;
+    // The native memory (image bytes, free lists). Dropped on Dispose so that only views keep it reachable: once they
+    // are all disposed, or leaked and collected, it is freed (see CowImageStore).
+    private CowImageStore? _store;
 
     // Returned views, one per slot, exchanged in and out with interlocked operations (no lock, no ABA: a slot holds
     // a reference, and whoever exchanges it out owns the view). A pooled view keeps its image reference.
     private readonly CowView?[] _viewPool = new CowView?[PooledViewsMax];
 
-    // One reference for the image itself plus one per active or pooled view; the memory is freed at zero.
+    // One reference for the image itself plus one per active or pooled view; the store is freed at zero.
     private int _refCount = 1;
     private int _disposed;
 
@@ -61,10 +61,6 @@ public sealed unsafe class CowImage : IDisposable
         _kind = kind;
         _chunkShift = chunkShift;
         _account = account;
-        _data = data;
-        _dataPointer = data is null ? null : data.DangerousPointer;
-        _memfd = memfd;
-        _kernelChargedBytes = kernelChargedBytes;
         IsWriteSealed = isWriteSealed;
 
         long chunkCount = ((length - 1) >> chunkShift) + 1;
@@ -72,8 +68,9 @@ public sealed unsafe class CowImage : IDisposable
         _leafShift = BitOperations.Log2((uint)leafEntries);
         _leafCount = (int)(((chunkCount - 1) >> _leafShift) + 1);
         ChunkCount = (int)chunkCount;
-        Chunks = new NativeBlockPool(1 << chunkShift, kind == CowImageKind.Managed ? Math.Max(PooledChunksMin, PooledChunkBytesMax >> chunkShift) : 0, zeroed: false);
-        Leaves = new NativeBlockPool(leafEntries * sizeof(nint), Math.Min(_leafCount, PooledLeavesMax), zeroed: true);
+        var chunks = new NativeBlockPool(1 << chunkShift, kind == CowImageKind.Managed ? Math.Max(PooledChunksMin, PooledChunkBytesMax >> chunkShift) : 0, zeroed: false);
+        var leaves = new NativeBlockPool(leafEntries * sizeof(nint), Math.Min(_leafCount, PooledLeavesMax), zeroed: true);
+        _store = new CowImageStore(data, memfd, account, kernelChargedBytes, LinuxMemory.RoundUp(length, LinuxMemory.PageSize), chunks, leaves);
     }
 
     /// <summary>Whether kernel copy-on-write (<see cref="CowImageKind.Kernel"/>) is available on this platform.</summary>
@@ -102,13 +99,8 @@ public sealed unsafe class CowImage : IDisposable
 
     internal int ChunkCount { get; }
 
-    internal NativeBlockPool Chunks { get; }
-
-    internal NativeBlockPool Leaves { get; }
-
-    internal byte* DataPointer => _dataPointer;
-
-    internal long KernelMappingLength => LinuxMemory.RoundUp(_length, LinuxMemory.PageSize);
+    /// <summary>The native memory, or <see langword="null"/> once the image is disposed (views keep their own reference).</summary>
+    internal CowImageStore? Store => Volatile.Read(ref _store);
 
     /// <summary>Kernel images: whether the memfd carries F_SEAL_WRITE (nobody can change the contents).</summary>
     internal bool IsWriteSealed { get; }
@@ -171,16 +163,21 @@ public sealed unsafe class CowImage : IDisposable
 
     /// <summary>
     /// Creates a private view of the image. Managed: O(1) whatever the image size, no native memory until the first
-    /// write, but one small finalizable object (about 120 ns with its dispose, most of it the finalizer registration
-    /// that frees a leaked view); <see cref="RentView"/> avoids the allocation (about 30 ns). Kernel: one <c>mmap</c>
-    /// system call (microseconds).
+    /// write, one small object that is not finalizable (tens of nanoseconds with its dispose; the safety net that
+    /// frees a leaked view is set up by its first write); <see cref="RentView"/> also avoids the allocation. Kernel:
+    /// one <c>mmap</c> system call (microseconds).
     /// </summary>
     /// <param name="account">The account charged for the view's private copies; <see langword="null"/> for <see cref="MemoryAccount.Unlimited"/>.</param>
     /// <exception cref="ObjectDisposedException">The image was disposed.</exception>
     public CowView CreateView(MemoryAccount? account = null)
     {
-        AddRef();
-        return CreateViewHoldingReference(account ?? MemoryAccount.Unlimited);
+        CowImageStore store = AddRef();
+
+        // A managed view is one object whose constructor cannot fail (short of running out of managed memory, where
+        // the reference would stay counted and the store's finalizer is the net), so no handler on this path.
+        return _kind == CowImageKind.Managed
+            ? new CowView(this, store, account ?? MemoryAccount.Unlimited)
+            : CreateViewHoldingReference(store, account ?? MemoryAccount.Unlimited);
     }
 
     /// <summary>
@@ -209,8 +206,7 @@ public sealed unsafe class CowImage : IDisposable
 
         if (view is null)
         {
-            AddRef();
-            return CreateViewHoldingReference(account ?? MemoryAccount.Unlimited);
+            return CreateViewHoldingReference(AddRef(), account ?? MemoryAccount.Unlimited);
         }
 
         view.Activate(account ?? MemoryAccount.Unlimited);
@@ -219,46 +215,42 @@ public sealed unsafe class CowImage : IDisposable
 
     /// <summary>
     /// Forbids new views and frees the image's memory once the last view is disposed (immediately when there is
-    /// none). Idempotent and thread-safe.
+    /// none). A view that is never disposed does not keep the memory forever: once the garbage collector finds the
+    /// leaked views unreachable, the memory is freed. Idempotent and thread-safe.
     /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            CowImageStore store = _store!;
+
             // Pooled views hold references; free them now so that only live views keep the memory.
             for (int i = 0; i < _viewPool.Length; i++)
             {
                 if (Interlocked.Exchange(ref _viewPool[i], null) is { } pooled)
                 {
                     pooled.FreeBookkeeping();
-                    GC.SuppressFinalize(pooled);
-                    Release();
+                    Release(store);
                 }
             }
 
-            Release();
+            // From now on only views reach the store, so leaked views cannot keep it alive (see CowImageStore).
+            Volatile.Write(ref _store, null);
+            Release(store);
         }
     }
 
     /// <inheritdoc/>
     public override string ToString() => $"CowImage({_kind}, {_length} bytes, chunk {ChunkSizeBytes} bytes)";
 
-    internal void Release()
+    /// <summary>Gives back one reference; <paramref name="store"/> (the caller's, the image may have dropped its own) is freed at zero.</summary>
+    internal void Release(CowImageStore store)
     {
         if (Interlocked.Decrement(ref _refCount) == 0)
         {
-            FreeMemory();
+            store.Free();
         }
     }
-
-    /// <summary>Maps a private (copy-on-write) view of the kernel image.</summary>
-    internal nint MapPrivate() =>
-        LinuxMemory.MapFile(
-            _memfd!,
-            (nuint)KernelMappingLength,
-            Interop.Mman.ProtRead | Interop.Mman.ProtWrite,
-            Interop.Mman.MapPrivate,
-            "mmap(MAP_PRIVATE) of a kernel copy-on-write image");
 
     /// <summary>
     /// Keeps a returned view, with its image reference, for <see cref="RentView"/>. False when the pool is full or
@@ -292,24 +284,23 @@ public sealed unsafe class CowImage : IDisposable
     }
 
     // The caller holds a reference for the new view; it is given back if the view cannot be made.
-    private CowView CreateViewHoldingReference(MemoryAccount account)
+    private CowView CreateViewHoldingReference(CowImageStore store, MemoryAccount account)
     {
         CowView? view = null;
         try
         {
-            view = new CowView(this);
-            view.Activate(account);
+            view = new CowView(this, store, account);
+            if (view.IsKernel)
+            {
+                view.Activate(account);
+            }
+
             return view;
         }
         catch
         {
-            if (view is not null)
-            {
-                view.FreeBookkeeping();
-                GC.SuppressFinalize(view);
-            }
-
-            Release();
+            view?.FreeBookkeeping();
+            Release(store);
             throw;
         }
     }
@@ -402,10 +393,14 @@ public sealed unsafe class CowImage : IDisposable
         }
     }
 
-    private void AddRef()
+    /// <summary>Takes a reference for a new view and returns the store it will use.</summary>
+    private CowImageStore AddRef()
     {
         // Refuse new views once disposed; the CAS loop also refuses to resurrect an image whose count reached zero.
-        if (IsDisposed)
+        // The store is read before the count is raised: Dispose clears the field before it releases the image's own
+        // reference, so a non-null store read here is still unfreed as long as the count was not zero at our CAS.
+        CowImageStore? store = Volatile.Read(ref _store);
+        if (store is null || IsDisposed)
         {
             MemoryThrowHelper.ThrowObjectDisposed(this);
         }
@@ -421,27 +416,10 @@ public sealed unsafe class CowImage : IDisposable
             int seen = Interlocked.CompareExchange(ref _refCount, count + 1, count);
             if (seen == count)
             {
-                return;
+                return store;
             }
 
             count = seen;
-        }
-    }
-
-    private void FreeMemory()
-    {
-        // Every pooled view holds a reference, so the pool is empty when the count reaches zero.
-        Chunks.Close();
-        Leaves.Close();
-        if (_data is not null)
-        {
-            _data.Dispose();
-        }
-
-        if (_memfd is not null)
-        {
-            _memfd.Dispose();
-            _account.Release(_kernelChargedBytes);
         }
     }
 }

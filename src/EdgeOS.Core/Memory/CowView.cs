@@ -30,12 +30,22 @@ namespace EdgeOS.Core.Memory;
 /// <see cref="GetWritableSpan"/> or <see cref="GetRef{T}"/>), the view charges the chunk (and, the first time in a
 /// 512-chunk range, its index leaf) to its account; when the charge is refused the view is left exactly as it was
 /// and <see cref="MemoryQuotaExceededException"/> is thrown. For kernel views this counts pages whose write access
-/// was granted, an upper bound of what the kernel actually copied (all writes go through these members).
+/// was granted, an upper bound of what the kernel actually copied (all writes go through these members). Not charged:
+/// the image's free lists and, per managed view, the one chunk (of at most 16 KiB) and one index leaf that a reset
+/// keeps for the next first write; both are caches bounded in size, given back on dispose.
+/// </para>
+/// <para>
+/// <b>Leaks</b>: the view has no finalizer (registering one would cost more than the rest of creating a view). Its
+/// first write, or a kernel view's mapping, creates a small finalizable owner for its native memory, so a view that
+/// is never disposed still gives back its private memory, its charge and its image reference once collected; a view
+/// that never wrote holds no native memory, and its image's memory is freed once the image is disposed and the
+/// leaked view collected.
 /// </para>
 /// <para>
 /// <b>Validity</b>: spans and refs obtained from a view are valid until its next <see cref="Reset"/>,
 /// <see cref="Dispose"/> or <see cref="Return"/>. A writable span of a managed view points into a private chunk
-/// that the reset gives back to the image's free list, where another view may take it.
+/// that the reset gives back to the image's free list, where another view may take it, or keeps for the view's next
+/// first write to a possibly different chunk.
 /// </para>
 /// <para>
 /// <b>Thread-safety</b>: a view is single-threaded (use it from one thread at a time). Different views of one image
@@ -49,57 +59,54 @@ public sealed unsafe class CowView : IDisposable
     private const int KernelResetPagesBatchMax = 16;
     private const int DirtyListInitialCapacity = 16;
 
+    // A reset keeps one dropped chunk of at most 2^this bytes (16 KiB), and one leaf, for the view's next first write.
+    private const int SpareChunkShiftMax = 14;
+
     private readonly CowImage _image;
+    private readonly CowImageStore _store;
     private readonly long _chunkMask;
-    private readonly int _chunkShift;
-    private readonly int _leafShift;
     private readonly int _leafMask;
-    private readonly int _leafCount;
+    private readonly byte _chunkShift;
+    private readonly byte _leafShift;
     private readonly bool _isKernel;
 
     // Hot fields. _length is 0 while the view is not active (disposed, or in the image's pool), which makes every
-    // fast path's bounds check fail and sends it to the slow path, which throws ObjectDisposedException.
+    // fast path's bounds check fail and sends it to the slow path, which throws ObjectDisposedException; it is also
+    // the view's active flag (an image has at least one byte).
     private nint* _directory;
     private byte* _readBase;
     private long _length;
 
     private MemoryAccount _account;
-    private int* _dirty;
     private int _dirtyCount;
-    private int _dirtyCapacity;
     private long _chargedBytes;
-    private int _state;
 
-    // Kernel views: the private mapping (kept while pooled).
-    private nint _mapping;
+    // Created with the first native memory the view takes; the dirty list, the spare blocks, the kernel mapping and
+    // the finalizer that frees them all if the view is leaked (see CowViewNative).
+    private CowViewNative? _native;
 
-    internal CowView(CowImage image)
+    /// <summary>
+    /// Creates a view holding an image reference; a managed view is active at once, a kernel view needs
+    /// <see cref="Activate"/> (its mapping may fail).
+    /// </summary>
+    internal CowView(CowImage image, CowImageStore store, MemoryAccount account)
     {
         _image = image;
-        _chunkShift = image.ChunkShift;
+        _store = store;
+        _account = account;
+        _chunkShift = (byte)image.ChunkShift;
         _chunkMask = (1L << _chunkShift) - 1;
-        _leafShift = image.LeafShift;
+        _leafShift = (byte)image.LeafShift;
         _leafMask = (1 << _leafShift) - 1;
-        _leafCount = image.LeafCount;
         _isKernel = image.Kind == CowImageKind.Kernel;
-        _account = MemoryAccount.Unlimited;
+        if (!_isKernel)
+        {
+            _readBase = store.DataPointer;
+            _length = image.Length;
+        }
     }
 
-    /// <summary>Gives back the private memory of a view that was not disposed.</summary>
-    ~CowView()
-    {
-        if (Interlocked.Exchange(ref _state, 0) == 1)
-        {
-            DropPrivate(dropKernelPages: false);
-            Deactivate();
-            FreeBookkeeping();
-            _image.Release();
-        }
-        else
-        {
-            FreeBookkeeping();
-        }
-    }
+    internal bool IsKernel => _isKernel;
 
     /// <summary>The size of the view (the image's length).</summary>
     public long Length => _image.Length;
@@ -123,7 +130,7 @@ public sealed unsafe class CowView : IDisposable
     public long ChargedBytes => _chargedBytes;
 
     /// <summary>Whether the view was disposed or returned.</summary>
-    public bool IsDisposed => Volatile.Read(ref _state) == 0;
+    public bool IsDisposed => Volatile.Read(ref _length) == 0;
 
     /// <summary>
     /// A read-only span of <paramref name="length"/> bytes at <paramref name="offset"/>, no copy: the private copy if
@@ -243,10 +250,16 @@ public sealed unsafe class CowView : IDisposable
 
     /// <summary>
     /// Drops every private copy: the view reads the image again, <see cref="PrivateBytes"/> and
-    /// <see cref="ChargedBytes"/> become 0 and the account gets them back. O(1) for a view that has not written;
-    /// otherwise proportional to the chunks written (managed: each goes back to the image's free list; kernel: one
-    /// madvise per page, or one for the whole mapping past 16 pages).
+    /// <see cref="ChargedBytes"/> become 0 and the account gets them back. O(1) for a view that has not written or
+    /// wrote one chunk (tens of nanoseconds: a few stores and one release per account on the path); otherwise
+    /// proportional to the chunks written (managed: each goes back to the image's free list; kernel: one madvise per
+    /// page, or one for the whole mapping past 16 pages).
     /// </summary>
+    /// <remarks>
+    /// A managed view keeps one dropped chunk (when chunks are at most 16 KiB) and one index leaf for its next first
+    /// write instead of giving them to the image's free list. Like the free list they are a cache, not charged to any
+    /// account; <see cref="Dispose"/> gives them back.
+    /// </remarks>
     /// <exception cref="ObjectDisposedException">The view was disposed or returned.</exception>
     /// <exception cref="IOException">Kernel view: madvise failed (the view keeps its private pages).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -259,20 +272,21 @@ public sealed unsafe class CowView : IDisposable
     }
 
     /// <summary>
-    /// Frees the view's private copies and bookkeeping and gives back its account charge. Idempotent. The image's
-    /// memory is freed when its last view is disposed after the image itself.
+    /// Frees the view's private copies and bookkeeping and gives back its account charge. Idempotent, but like every
+    /// member of a view not to be called concurrently. The image's memory is freed when its last view is disposed
+    /// after the image itself.
     /// </summary>
     public void Dispose()
     {
         // A stale reference to a view that was returned (and is pooled, or rented by someone else) must not free it;
-        // the state check makes that a no-op only while it is pooled, which is why Return documents the hazard.
-        if (Interlocked.Exchange(ref _state, 0) == 1)
+        // the state check makes that a no-op only while it is pooled, which is why Return documents the hazard. Plain
+        // reads and writes: a view is single-threaded, and its CowViewNative cannot be finalized while the view is reachable.
+        if (_length != 0)
         {
             DropPrivate(dropKernelPages: false);
             Deactivate();
             FreeBookkeeping();
-            _image.Release();
-            GC.SuppressFinalize(this);
+            _image.Release(_store);
         }
     }
 
@@ -285,19 +299,17 @@ public sealed unsafe class CowView : IDisposable
     public void Return()
     {
         // Views are single-threaded, so plain reads and writes of the state suffice here.
-        if (_state != 1)
+        if (_length == 0)
         {
             return;
         }
 
         DropPrivate(dropKernelPages: true);
-        _state = 0;
         Deactivate();
         if (!_image.TryPool(this))
         {
             FreeBookkeeping();
-            GC.SuppressFinalize(this);
-            _image.Release();
+            _image.Release(_store);
         }
     }
 
@@ -307,40 +319,88 @@ public sealed unsafe class CowView : IDisposable
     /// <summary>Makes the view usable; the caller holds an image reference for it.</summary>
     internal void Activate(MemoryAccount account)
     {
-        if (_isKernel && _mapping == 0)
+        byte* readBase = _store.DataPointer;
+        if (_isKernel)
         {
-            _mapping = _image.MapPrivate();
+            CowViewNative native = _native ??= new CowViewNative(this);
+            if (native._mapping == 0)
+            {
+                native._mapping = _store.MapPrivate();
+            }
+
+            readBase = (byte*)native._mapping;
         }
 
         _account = account;
-        _readBase = _isKernel ? (byte*)_mapping : _image.DataPointer;
-        _length = _image.Length;
-        Volatile.Write(ref _state, 1);
+        _readBase = readBase;
+        Volatile.Write(ref _length, _image.Length);
     }
 
-    /// <summary>Frees the directory, dirty list and kernel mapping. The view must hold no private copies.</summary>
+    /// <summary>
+    /// Frees the directory, dirty list, spare blocks and kernel mapping, and retires their finalizable owner: the view
+    /// is not used again. The view must hold no private copies.
+    /// </summary>
     internal void FreeBookkeeping()
     {
         Debug.Assert(_dirtyCount == 0, "private copies must be dropped first");
 
-        // A view that never wrote has neither; skipping the calls keeps create-and-dispose cheap.
+        // A view that never wrote has none of these; the single check keeps create-and-dispose cheap.
+        CowViewNative? native = _native;
+        if (native is null)
+        {
+            return;
+        }
+
+        if (native._spareChunk != null)
+        {
+            _store.Chunks.Return(native._spareChunk);
+            native._spareChunk = null;
+        }
+
+        if (native._spareLeaf != null)
+        {
+            _store.Leaves.Return((byte*)native._spareLeaf);
+            native._spareLeaf = null;
+        }
+
         if (_directory != null)
         {
             NativeMemory.Free(_directory);
             _directory = null;
         }
 
-        if (_dirty != null)
+        if (native._dirty != null)
         {
-            NativeMemory.Free(_dirty);
-            _dirty = null;
-            _dirtyCapacity = 0;
+            NativeMemory.Free(native._dirty);
+            native._dirty = null;
+            native._dirtyCapacity = 0;
         }
 
-        if (_mapping != 0)
+        if (native._mapping != 0)
         {
-            LinuxMemory.Unmap(_mapping, (nuint)_image.KernelMappingLength);
-            _mapping = 0;
+            LinuxMemory.Unmap(native._mapping, (nuint)_store.KernelMappingLength);
+            native._mapping = 0;
+        }
+
+        // Only now: until here the object (reachable through this local) cannot have been finalized under us.
+        _native = null;
+        GC.SuppressFinalize(native);
+    }
+
+    /// <summary>Called by the finalizer of <see cref="CowViewNative"/>: the view is unreachable, nobody else can touch it.</summary>
+    internal void ReclaimLeaked()
+    {
+        if (_length != 0)
+        {
+            DropPrivate(dropKernelPages: false);
+            Deactivate();
+            FreeBookkeeping();
+            _image.Release(_store);
+        }
+        else
+        {
+            // Pooled in an image that is itself unreachable: its store is freed by its own finalizer.
+            FreeBookkeeping();
         }
     }
 
@@ -496,15 +556,17 @@ public sealed unsafe class CowView : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void InstallPrivate(long first, long last, long missingChunks, long missingLeaves)
     {
-        // Bookkeeping first (it is not charged and changes nothing visible), then the charge, then the copies.
+        // Bookkeeping first (it is not charged and changes nothing visible), then the charge, then the copies. The
+        // finalizable owner comes before the first native memory it is there to free.
+        CowViewNative native = _native ??= new CowViewNative(this);
         if (_directory == null)
         {
-            _directory = (nint*)NativeMemory.AllocZeroed((nuint)_leafCount, (nuint)sizeof(nint));
+            _directory = (nint*)NativeMemory.AllocZeroed((nuint)_image.LeafCount, (nuint)sizeof(nint));
         }
 
-        EnsureDirtyCapacity(_dirtyCount + missingChunks);
+        EnsureDirtyCapacity(native, _dirtyCount + missingChunks);
         long chunkBytes = _chunkMask + 1;
-        long leafBytes = _image.Leaves.BlockBytes;
+        long leafBytes = _store.Leaves.BlockBytes;
         long bytes = (missingChunks * chunkBytes) + (missingLeaves * leafBytes);
         _account.Charge(bytes);
         long installed = 0;
@@ -517,7 +579,16 @@ public sealed unsafe class CowView : IDisposable
                 nint* leaf = (nint*)directory[leafIndex];
                 if (leaf == null)
                 {
-                    leaf = (nint*)_image.Leaves.Rent();
+                    leaf = native._spareLeaf;
+                    if (leaf != null)
+                    {
+                        native._spareLeaf = null;
+                    }
+                    else
+                    {
+                        leaf = (nint*)_store.Leaves.Rent();
+                    }
+
                     directory[leafIndex] = (nint)leaf;
                     installed += leafBytes;
                 }
@@ -536,13 +607,29 @@ public sealed unsafe class CowView : IDisposable
                 }
                 else
                 {
-                    byte* copy = _image.Chunks.Rent();
+                    byte* copy = native._spareChunk;
+                    if (copy != null)
+                    {
+                        native._spareChunk = null;
+                    }
+                    else
+                    {
+                        copy = _store.Chunks.Rent();
+                    }
+
                     long count = Math.Min(chunkBytes, _length - start);
                     Buffer.MemoryCopy(_readBase + start, copy, chunkBytes, count);
                     slot = (nint)copy;
                 }
 
-                _dirty[_dirtyCount++] = (int)chunk;
+                if (_dirtyCount == 0)
+                {
+                    native._firstDirtyChunk = (int)chunk;
+                    native._firstDirtyLeaf = leaf;
+                    native._firstDirtyCopy = (byte*)slot;
+                }
+
+                native._dirty[_dirtyCount++] = (int)chunk;
                 installed += chunkBytes;
             }
         }
@@ -557,17 +644,17 @@ public sealed unsafe class CowView : IDisposable
         }
     }
 
-    private void EnsureDirtyCapacity(long needed)
+    private void EnsureDirtyCapacity(CowViewNative native, long needed)
     {
-        if (needed <= _dirtyCapacity)
+        if (needed <= native._dirtyCapacity)
         {
             return;
         }
 
-        long capacity = Math.Max(DirtyListInitialCapacity, (long)_dirtyCapacity * 2);
+        long capacity = Math.Max(DirtyListInitialCapacity, (long)native._dirtyCapacity * 2);
         capacity = Math.Min(Math.Max(capacity, needed), _image.ChunkCount);
-        _dirty = (int*)NativeMemory.Realloc(_dirty, (nuint)(capacity * sizeof(int)));
-        _dirtyCapacity = (int)capacity;
+        native._dirty = (int*)NativeMemory.Realloc(native._dirty, (nuint)(capacity * sizeof(int)));
+        native._dirtyCapacity = (int)capacity;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -584,12 +671,72 @@ public sealed unsafe class CowView : IDisposable
     private void DropPrivate(bool dropKernelPages)
     {
         int count = _dirtyCount;
-        if (count == 0)
+        if (count == 1 && !_isKernel)
         {
-            return;
+            DropOnePrivateChunk();
         }
+        else if (count != 0)
+        {
+            DropPrivateChunks(count, dropKernelPages);
+        }
+    }
 
-        int* dirty = _dirty;
+    /// <summary>
+    /// Drops the one private chunk of a managed view from the fields recorded at its first write: the stores clear
+    /// the leaf slot and the directory entry, but nothing is read from native memory (after a batch of first writes
+    /// those lines are usually out of the cache), and the blocks stay with the view for its next first write.
+    /// </summary>
+    private void DropOnePrivateChunk()
+    {
+        CowViewNative native = _native!;
+        int chunk = native._firstDirtyChunk;
+        nint* leaf = native._firstDirtyLeaf;
+        byte* copy = native._firstDirtyCopy;
+        Debug.Assert(_directory[chunk >> _leafShift] == (nint)leaf && leaf[chunk & _leafMask] == (nint)copy, "stale first-dirty record");
+
+        // The leaf held only this chunk, so it is all zero again after this store, as a spare or pooled leaf must be.
+        leaf[chunk & _leafMask] = 0;
+        _directory[chunk >> _leafShift] = 0;
+        KeepOrReturnChunk(native, copy);
+        KeepOrReturnLeaf(native, leaf);
+        native._firstDirtyLeaf = null;
+        native._firstDirtyCopy = null;
+        _dirtyCount = 0;
+        long charged = _chargedBytes;
+        _chargedBytes = 0;
+        _account.Release(charged);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void KeepOrReturnChunk(CowViewNative native, byte* copy)
+    {
+        if (native._spareChunk == null && _chunkShift <= SpareChunkShiftMax)
+        {
+            native._spareChunk = copy;
+        }
+        else
+        {
+            _store.Chunks.Return(copy);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void KeepOrReturnLeaf(CowViewNative native, nint* leaf)
+    {
+        if (native._spareLeaf == null)
+        {
+            native._spareLeaf = leaf;
+        }
+        else
+        {
+            _store.Leaves.Return((byte*)leaf);
+        }
+    }
+
+    private void DropPrivateChunks(int count, bool dropKernelPages)
+    {
+        CowViewNative native = _native!;
+        int* dirty = native._dirty;
         nint* directory = _directory;
         if (_isKernel && dropKernelPages)
         {
@@ -598,13 +745,13 @@ public sealed unsafe class CowView : IDisposable
             long pageBytes = _chunkMask + 1;
             if (count > KernelResetPagesBatchMax)
             {
-                Madvise(_mapping, _image.KernelMappingLength);
+                Madvise(native._mapping, _store.KernelMappingLength);
             }
             else
             {
                 for (int i = 0; i < count; i++)
                 {
-                    Madvise(_mapping + (nint)((long)dirty[i] * pageBytes), pageBytes);
+                    Madvise(native._mapping + (nint)((long)dirty[i] * pageBytes), pageBytes);
                 }
             }
         }
@@ -616,7 +763,7 @@ public sealed unsafe class CowView : IDisposable
             ref nint slot = ref leaf[chunk & _leafMask];
             if (!_isKernel)
             {
-                _image.Chunks.Return((byte*)slot);
+                KeepOrReturnChunk(native, (byte*)slot);
             }
 
             slot = 0;
@@ -629,11 +776,13 @@ public sealed unsafe class CowView : IDisposable
             nint leaf = directory[leafIndex];
             if (leaf != 0)
             {
-                _image.Leaves.Return((byte*)leaf);
+                KeepOrReturnLeaf(native, (nint*)leaf);
                 directory[leafIndex] = 0;
             }
         }
 
+        native._firstDirtyLeaf = null;
+        native._firstDirtyCopy = null;
         _dirtyCount = 0;
         long charged = _chargedBytes;
         _chargedBytes = 0;
@@ -648,10 +797,10 @@ public sealed unsafe class CowView : IDisposable
         }
     }
 
+    // The account stays referenced (no write barrier on the dispose path); Activate replaces it.
     private void Deactivate()
     {
         _length = 0;
         _readBase = null;
-        _account = MemoryAccount.Unlimited;
     }
 }

@@ -548,8 +548,128 @@ public sealed class CowImageTests
         Assert.Equal(1, image.ReferenceCount);
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void LeakedViewsThatNeverWroteDoNotKeepADisposedImagesMemory(CowImageKind kind)
+    {
+        SkipUnlessSupported(kind);
+        var imageAccount = new MemoryAccount("image");
+        CowImage image = CowImage.Create(Contents(64 * 1024, seed: 21), new CowImageOptions { Kind = kind, Account = imageAccount });
+        LeakUnwrittenViews(image, count: 3);
+
+        image.Dispose();
+        CollectUntil(() => imageAccount.UsedBytes == 0);
+
+        // The disposed image object is still referenced here: it must not pin the memory its leaked views held.
+        Assert.Equal(0, imageAccount.UsedBytes);
+        Assert.True(image.IsDisposed);
+        GC.KeepAlive(image);
+    }
+
+    [Fact]
+    public void LeakedViewThatNeverWroteStillLetsALiveImageWork()
+    {
+        using CowImage image = CowImage.Create(Contents(16 * 1024, seed: 22));
+        LeakUnwrittenViews(image, count: 1);
+        CollectUntil(() => false);
+
+        using CowView view = image.CreateView();
+        view.Write(0, [7]);
+        Assert.Equal(7, view.GetReadOnlySpan(0, 1)[0]);
+        Assert.Equal(1, image.CreateView().GetReadOnlySpan(1, 1).Length);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void AnImageAndItsViewsLeakedTogetherGiveEveryByteBack(CowImageKind kind)
+    {
+        SkipUnlessSupported(kind);
+        var imageAccount = new MemoryAccount("image");
+        var viewAccount = new MemoryAccount("views");
+        LeakImageWithViews(kind, imageAccount, viewAccount);
+
+        CollectUntil(() => imageAccount.UsedBytes == 0 && viewAccount.UsedBytes == 0);
+
+        Assert.Equal(0, imageAccount.UsedBytes);
+        Assert.Equal(0, viewAccount.UsedBytes);
+    }
+
+    [Fact]
+    public void ResetKeepsOneChunkForTheViewsNextFirstWriteWithoutCharging()
+    {
+        // 4 MiB: 1024 chunks, two 512-chunk leaves, so the kept leaf is reused for another part of the image.
+        byte[] contents = Contents(4 * 1024 * 1024, seed: 23);
+        var account = new MemoryAccount("tenant");
+        using CowImage image = CowImage.Create(contents);
+        using CowView view = image.CreateView(account);
+        int pooledChunks = image.Store!.Chunks.Count;
+
+        view.Write(10, [1, 2, 3]);
+        view.Reset();
+
+        Assert.Equal(0, account.UsedBytes);
+        Assert.Equal(0, view.ChargedBytes);
+        Assert.Equal(contents, ReadAll(view));
+        Assert.Equal(pooledChunks, image.Store!.Chunks.Count);
+
+        // The kept chunk and leaf serve a first write in the other leaf; nothing of the old write shows anywhere.
+        long far = 3L * 1024 * 1024 + 5;
+        view.Write(far, [9]);
+        byte[] expected = (byte[])contents.Clone();
+        expected[far] = 9;
+        Assert.Equal(expected, ReadAll(view));
+        Assert.Equal(view.ChargedBytes, account.UsedBytes);
+        Assert.Equal(Chunk, view.PrivateBytes);
+        using (CowView other = image.CreateView())
+        {
+            Assert.Equal(contents, ReadAll(other));
+        }
+
+        // Two chunks, then a reset: one is kept, the other goes back to the image's free list; dispose gives back the kept one.
+        view.Write(0, [5]);
+        view.Reset();
+        Assert.Equal(0, account.UsedBytes);
+        Assert.Equal(contents, ReadAll(view));
+        Assert.Equal(pooledChunks + 1, image.Store!.Chunks.Count);
+        view.Dispose();
+        Assert.Equal(pooledChunks + 2, image.Store!.Chunks.Count);
+    }
+
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void LeakView(CowImage image, MemoryAccount account) => image.CreateView(account).Write(0, [1]);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void LeakUnwrittenViews(CowImage image, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal(image.Length, image.CreateView().Length);
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void LeakImageWithViews(CowImageKind kind, MemoryAccount imageAccount, MemoryAccount viewAccount)
+    {
+        CowImage image = CowImage.Create(Contents(64 * 1024, seed: 24), new CowImageOptions { Kind = kind, Account = imageAccount });
+        image.CreateView(viewAccount).Write(100, [1]);
+        _ = image.CreateView(viewAccount).GetReadOnlySpan(0, 8).Length;
+        CowView written = image.RentView(viewAccount);
+        written.Write(5000, [2]);
+        written.Reset();
+        written.Write(9000, [3]);
+        written.Return();
+        Assert.True(viewAccount.UsedBytes > 0);
+        Assert.True(imageAccount.UsedBytes > 0);
+    }
+
+    private static void CollectUntil(Func<bool> done)
+    {
+        for (int i = 0; i < 10 && !done(); i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+    }
 
     private static CowImage Create(byte[] contents, CowImageKind kind)
     {

@@ -1,7 +1,11 @@
 // A project outside the repository that uses the packed EdgeOS.Core: a capability guarding a
-// copy-on-write view of a template image, charged to a tenant's account.
+// copy-on-write view of a template image, charged to a tenant's account. The packaging test adds
+// ReadmeExample.cs, the EdgeOS.Core example of README.md, which runs first.
 using EdgeOS.Core.Capabilities;
 using EdgeOS.Core.Memory;
+
+ReadmeExample.Run(new byte[64 * 1024]);
+Console.WriteLine("readme example: ok");
 
 byte[] template = new byte[64 * 1024];
 template.AsSpan().Fill(7);
