@@ -148,6 +148,8 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
 
     internal long BudgetPeriodTicks { get; }
 
+    internal Meter Meter => _meter;
+
     /// <summary>Starts the worker threads (none for a manual runtime). Idempotent.</summary>
     /// <exception cref="InvalidOperationException">The runtime is stopping or stopped.</exception>
     public void Start()
@@ -304,7 +306,24 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
             if (_stopTask is null)
             {
                 Interlocked.Exchange(ref _stopping, 1);
-                _stopTask = Task.Factory.StartNew(() => StopCore(cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                FwpShutdownMode mode = cancellationToken.IsCancellationRequested ? FwpShutdownMode.Drop : _options.ShutdownMode;
+
+                // Synchronously: no post is accepted once its inbox is closed, and the workers know the mode before
+                // this returns. The rest (joining the workers, ending the instances) runs on its own thread.
+                foreach (FwpInstance instance in SnapshotInstances())
+                {
+                    if (instance.StateValue != FwpInstance.Pooled)
+                    {
+                        instance.Inbox.Close();
+                    }
+                }
+
+                foreach (FwpWorker worker in _workers)
+                {
+                    worker.RequestStop(mode);
+                }
+
+                _stopTask = Task.Factory.StartNew(() => StopCore(mode, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
 
             return _stopTask;
@@ -392,9 +411,8 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
         }
     }
 
-    private void StopCore(CancellationToken cancellationToken)
+    private void StopCore(FwpShutdownMode mode, CancellationToken cancellationToken)
     {
-        FwpShutdownMode mode = _options.ShutdownMode;
         using CancellationTokenRegistration registration = cancellationToken.Register(() =>
         {
             foreach (FwpWorker worker in _workers)
@@ -402,24 +420,6 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
                 worker.RequestStop(FwpShutdownMode.Drop);
             }
         });
-        if (cancellationToken.IsCancellationRequested)
-        {
-            mode = FwpShutdownMode.Drop;
-        }
-
-        // No post is accepted once its inbox is closed; the workers then drain (or drop) what is there.
-        foreach (FwpInstance instance in SnapshotInstances())
-        {
-            if (instance.StateValue != FwpInstance.Pooled)
-            {
-                instance.Inbox.Close();
-            }
-        }
-
-        foreach (FwpWorker worker in _workers)
-        {
-            worker.RequestStop(mode);
-        }
 
         foreach (FwpWorker worker in _workers)
         {

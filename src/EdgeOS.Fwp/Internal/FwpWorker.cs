@@ -119,6 +119,13 @@ internal sealed class FwpWorker
         instance.SetState(FwpInstance.Running);
         for (int handled = 0; ; handled++)
         {
+            if (Volatile.Read(ref _stopMode) == StopDrop)
+            {
+                // Dropping: the stop ends the instance (and counts what its inbox still holds) once the worker is gone.
+                instance.SetState(FwpInstance.Ready);
+                return;
+            }
+
             if (instance.IsExitRequested)
             {
                 _runtime.EndInstance(instance, FwpEndReason.Exited, null);
