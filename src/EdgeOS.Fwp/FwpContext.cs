@@ -28,7 +28,7 @@ public readonly ref struct FwpContext
     public FwpTenant Tenant => _instance.Tenant!;
 
     /// <summary>The size of the state region in bytes (the template's <see cref="FwpTemplateOptions.StateSizeBytes"/>).</summary>
-    public long StateSizeBytes => _instance.View!.Length;
+    public long StateSizeBytes => _instance.View.Length;
 
     /// <summary>The instance's own capability table, for capabilities it receives or makes at run time.</summary>
     public CapabilityTable Capabilities => _instance.Table;
@@ -48,7 +48,7 @@ public readonly ref struct FwpContext
     /// <exception cref="MemoryQuotaExceededException">The copy would exceed the instance's or tenant's quota.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref T State<T>(long offset = 0)
-        where T : unmanaged => ref _instance.View!.GetRef<T>(offset);
+        where T : unmanaged => ref _instance.View.GetRef<T>(offset);
 
     /// <summary>A read-only reference to a <typeparamref name="T"/> at <paramref name="offset"/>: never copies or charges.</summary>
     /// <typeparam name="T">An unmanaged struct that fits in one chunk.</typeparam>
@@ -58,7 +58,7 @@ public readonly ref struct FwpContext
     /// <exception cref="ArgumentException">It crosses a chunk boundary.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref readonly T ReadState<T>(long offset = 0)
-        where T : unmanaged => ref _instance.View!.GetReadOnlyRef<T>(offset);
+        where T : unmanaged => ref _instance.View.GetReadOnlyRef<T>(offset);
 
     /// <summary>A writable span of the state, no copy beyond the chunk's first copy.</summary>
     /// <param name="offset">The byte offset in the state region.</param>
@@ -67,7 +67,7 @@ public readonly ref struct FwpContext
     /// <exception cref="ArgumentOutOfRangeException">The range is outside the state.</exception>
     /// <exception cref="ArgumentException">The range crosses a chunk boundary.</exception>
     /// <exception cref="MemoryQuotaExceededException">The copy would exceed the instance's or tenant's quota.</exception>
-    public Span<byte> GetWritableSpan(long offset, int length) => _instance.View!.GetWritableSpan(offset, length);
+    public Span<byte> GetWritableSpan(long offset, int length) => _instance.View.GetWritableSpan(offset, length);
 
     /// <summary>A read-only span of the state: never copies or charges.</summary>
     /// <param name="offset">The byte offset in the state region.</param>
@@ -75,20 +75,20 @@ public readonly ref struct FwpContext
     /// <returns>A span valid during this call.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The range is outside the state.</exception>
     /// <exception cref="ArgumentException">The range crosses a chunk boundary.</exception>
-    public ReadOnlySpan<byte> GetReadOnlySpan(long offset, int length) => _instance.View!.GetReadOnlySpan(offset, length);
+    public ReadOnlySpan<byte> GetReadOnlySpan(long offset, int length) => _instance.View.GetReadOnlySpan(offset, length);
 
     /// <summary>Copies state bytes at <paramref name="offset"/> into <paramref name="destination"/> (may cross chunks).</summary>
     /// <param name="offset">The byte offset in the state region.</param>
     /// <param name="destination">Where to copy; its length is the count.</param>
     /// <exception cref="ArgumentOutOfRangeException">The range is outside the state.</exception>
-    public void Read(long offset, Span<byte> destination) => _instance.View!.Read(offset, destination);
+    public void Read(long offset, Span<byte> destination) => _instance.View.Read(offset, destination);
 
     /// <summary>Copies <paramref name="source"/> into the state at <paramref name="offset"/> (may cross chunks; all or nothing on quota).</summary>
     /// <param name="offset">The byte offset in the state region.</param>
     /// <param name="source">The bytes to write.</param>
     /// <exception cref="ArgumentOutOfRangeException">The range is outside the state.</exception>
     /// <exception cref="MemoryQuotaExceededException">The copies would exceed the instance's or tenant's quota; nothing changed.</exception>
-    public void Write(long offset, ReadOnlySpan<byte> source) => _instance.View!.Write(offset, source);
+    public void Write(long offset, ReadOnlySpan<byte> source) => _instance.View.Write(offset, source);
 
     /// <summary>
     /// Resolves a capability the template granted, checking <paramref name="required"/>. The first use in an

@@ -40,6 +40,10 @@ internal sealed class FwpInstance
         Inbox = new FwpInbox(template.InboxSizeBytes, template.Account);
         Table = new CapabilityTable(template.CapabilitiesMax, "fwp of " + template.Name);
         _handles = new CapabilityHandle[template.CapabilityCount];
+
+        // The view stays with the instance across incarnations (charged to nobody while pooled): spawning re-targets
+        // its account instead of renting a view, so a burst of spawns from a warm pool allocates nothing.
+        View = template.Image.CreateView(MemoryAccount.Unlimited);
     }
 
     public FwpTemplate Template { get; }
@@ -52,7 +56,7 @@ internal sealed class FwpInstance
 
     public FwpTenant? Tenant { get; private set; }
 
-    public CowView? View { get; private set; }
+    public CowView View { get; }
 
     public FwpWorker? Worker { get; private set; }
 
@@ -73,7 +77,7 @@ internal sealed class FwpInstance
     {
         long quota = Template.InstanceMemoryQuotaBytes;
         MemoryAccount account = quota == MemoryAccount.UnlimitedQuotaBytes ? tenant.Account : new MemoryAccount(tenant.Name, quota, tenant.Account);
-        View = Template.Image.RentView(account);
+        View.ResetAndReassign(account);
         Tenant = tenant;
         Worker = worker;
         RestartCount = 0;
@@ -131,7 +135,7 @@ internal sealed class FwpInstance
     /// <summary>Drops the state's private copies and the capabilities: the incarnation starts over from the template.</summary>
     public void ResetForRestart()
     {
-        View!.Reset();
+        View.Reset();
         ClearCapabilities();
     }
 
@@ -146,9 +150,7 @@ internal sealed class FwpInstance
     public void Recycle()
     {
         Volatile.Write(ref _id, 0);
-        CowView? view = View;
-        View = null;
-        view?.Return();
+        View.ResetAndReassign(MemoryAccount.Unlimited);
         ClearCapabilities();
         Tenant = null;
         Worker = null;
@@ -158,6 +160,7 @@ internal sealed class FwpInstance
     /// <summary>Frees the inbox memory (the instance is dropped from its template).</summary>
     public void Free()
     {
+        View.Dispose();
         Inbox.Dispose();
         Table.Clear();
     }
