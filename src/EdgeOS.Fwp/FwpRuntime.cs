@@ -40,8 +40,6 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
     /// <summary>The name of the <see cref="Meter"/> the runtime publishes its metrics on.</summary>
     public const string MeterName = "EdgeOS.Fwp";
 
-    private static long s_nextId;
-
     private readonly FwpRuntimeOptions _options;
     private readonly ILogger _logger;
     private readonly FwpWorker[] _workers;
@@ -54,7 +52,6 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
     private int _nextWorker;
     private int _started;
     private int _stopping;
-    private long _live;
     private long _spawnCount;
     private long _faultCount;
     private long _deferralCount;
@@ -109,9 +106,17 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
     public MemoryAccount Account { get; }
 
     /// <summary>Live instances (spawned, not ended).</summary>
-    public long LiveCount => Volatile.Read(ref _live);
+    public long LiveCount
+    {
+        get
+        {
+            // Ended first: a concurrent end between the two reads can only make the result smaller, never negative.
+            long ended = Volatile.Read(ref _endedCount);
+            return Volatile.Read(ref _spawnCount) - ended;
+        }
+    }
 
-    /// <summary>Instances spawned since creation.</summary>
+    /// <summary>Instances spawned since creation (a spawn refused by a stop is not counted).</summary>
     public long SpawnCount => Volatile.Read(ref _spawnCount);
 
     /// <summary>Faults since creation (restarted or ended).</summary>
@@ -232,20 +237,21 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
 
         // Announce the spawn before checking for a stop (both interlocked): either this sees the stop, or the stop
         // sees this instance in the live count and waits for it (see StopCore).
-        Interlocked.Increment(ref _live);
+        Interlocked.Increment(ref _spawnCount);
         if (Volatile.Read(ref _stopping) != 0)
         {
-            Interlocked.Decrement(ref _live);
+            Interlocked.Decrement(ref _spawnCount);
             FwpThrowHelper.ThrowNotRunning("spawn");
         }
 
         FwpInstance instance;
-        long id = Interlocked.Increment(ref s_nextId);
+        long id;
         try
         {
             instance = template.RentInstance();
             FwpWorker[] workers = _workers;
             FwpWorker worker = workers.Length == 1 ? workers[0] : workers[(uint)Interlocked.Increment(ref _nextWorker) % (uint)workers.Length];
+            id = instance.NextId();
             try
             {
                 instance.Start(id, tenant, worker);
@@ -259,12 +265,11 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
         }
         catch
         {
-            Interlocked.Decrement(ref _live);
+            Interlocked.Decrement(ref _spawnCount);
             throw;
         }
 
         tenant.AddLive(1);
-        Interlocked.Increment(ref _spawnCount);
         return new FwpHandle(instance, id);
     }
 
@@ -390,7 +395,6 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
         instance.Recycle();
         tenant.AddLive(-1);
         Interlocked.Increment(ref _endedCount);
-        Interlocked.Decrement(ref _live);
         template.ReturnToPool(instance);
     }
 
@@ -430,7 +434,7 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
         // wake-up raced the stop), then end every instance; spawns that announced themselves before the stop are
         // waited for by looping until the live count is zero.
         var spinner = default(SpinWait);
-        while (Volatile.Read(ref _live) != 0)
+        while (LiveCount != 0)
         {
             foreach (FwpInstance instance in SnapshotInstances())
             {

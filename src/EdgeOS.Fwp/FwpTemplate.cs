@@ -36,7 +36,6 @@ public sealed class FwpTemplate : IDisposable
     private readonly ConcurrentQueue<FwpInstance> _pool = new();
     private readonly List<FwpInstance> _all = [];
     private readonly Lock _allLock = new();
-    private int _pooledCount;
     private int _createdCount;
     private int _disposed;
     private FwpRuntime? _runtime;
@@ -73,7 +72,7 @@ public sealed class FwpTemplate : IDisposable
     public int MessageSizeBytesMax => FwpInbox.MessageBytesMaxFor(InboxSizeBytes);
 
     /// <summary>Ready (pooled) instances now.</summary>
-    public int PooledCount => Volatile.Read(ref _pooledCount);
+    public int PooledCount => _pool.Count;
 
     /// <summary>Instance objects created so far and not freed (pooled plus live).</summary>
     public int CreatedCount => Volatile.Read(ref _createdCount);
@@ -179,7 +178,6 @@ public sealed class FwpTemplate : IDisposable
 
         while (_pool.TryDequeue(out FwpInstance? instance))
         {
-            Interlocked.Decrement(ref _pooledCount);
             FreeInstance(instance);
         }
 
@@ -205,7 +203,6 @@ public sealed class FwpTemplate : IDisposable
     {
         if (_pool.TryDequeue(out FwpInstance? instance))
         {
-            Interlocked.Decrement(ref _pooledCount);
             return instance;
         }
 
@@ -215,21 +212,21 @@ public sealed class FwpTemplate : IDisposable
     /// <summary>Takes back a recycled instance, or frees it when the pool is full or the template is disposed.</summary>
     internal void ReturnToPool(FwpInstance instance)
     {
-        if (!IsDisposed && Interlocked.Increment(ref _pooledCount) <= PoolSizeMax)
+        // The bound is approximate under concurrent returns (a few over PoolSizeMax at worst): the count is not
+        // reserved, which keeps spawning free of a shared counter.
+        if (!IsDisposed && _pool.Count < PoolSizeMax)
         {
             _pool.Enqueue(instance);
 
             // Dispose may have emptied the pool between the check and the enqueue; take it back out if so.
             if (IsDisposed && _pool.TryDequeue(out FwpInstance? late))
             {
-                Interlocked.Decrement(ref _pooledCount);
                 FreeInstance(late);
             }
 
             return;
         }
 
-        Interlocked.Decrement(ref _pooledCount);
         FreeInstance(instance);
     }
 

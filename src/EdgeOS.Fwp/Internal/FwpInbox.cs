@@ -70,13 +70,11 @@ internal sealed unsafe class FwpInbox : IDisposable
     public static int MessageBytesMaxFor(int capacityBytes) => (capacityBytes / 2) - HeaderBytes;
 
     /// <summary>Opens the inbox for incarnation <paramref name="id"/>. The inbox is empty (it was drained or dropped when closed).</summary>
-    public void Open(long id)
-    {
-        lock (_lock)
-        {
-            _openId = id;
-        }
-    }
+    /// <remarks>
+    /// No lock needed: no producer can hold <paramref name="id"/> yet (the handle is published after this), and a
+    /// producer with an older id compares under the lock and sees 0 or the new id, never its own.
+    /// </remarks>
+    public void Open(long id) => Volatile.Write(ref _openId, id);
 
     /// <summary>Closes the inbox: once this returns no producer can add a message.</summary>
     public void Close()

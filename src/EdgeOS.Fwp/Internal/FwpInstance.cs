@@ -27,7 +27,11 @@ internal sealed class FwpInstance
     internal const int Exited = 4;
     internal const int Faulted = 5;
 
+    private static int s_nextSerial;
+
     private readonly CapabilityHandle[] _handles;
+    private readonly long _serial;
+    private uint _incarnation;
     private CapabilityHandle[]? _tenantGrants;
     private int _derivedCount;
     private int _state;
@@ -40,6 +44,7 @@ internal sealed class FwpInstance
         Inbox = new FwpInbox(template.InboxSizeBytes, template.Account);
         Table = new CapabilityTable(template.CapabilitiesMax, "fwp of " + template.Name);
         _handles = new CapabilityHandle[template.CapabilityCount];
+        _serial = (uint)Interlocked.Increment(ref s_nextSerial);
 
         // The view stays with the instance across incarnations (charged to nobody while pooled): spawning re-targets
         // its account instead of renting a view, so a burst of spawns from a warm pool allocates nothing.
@@ -73,6 +78,21 @@ internal sealed class FwpInstance
     /// Starts an incarnation. The caller publishes the returned handle only after this returns, so every field written
     /// here happens-before any use through the handle.
     /// </summary>
+    /// <summary>
+    /// The next incarnation's id: this instance object's serial in the high 32 bits, its incarnation count in the low
+    /// 32 bits, so ids are unique in the process without a shared counter (an instance object would have to be
+    /// reused 2^32 times for an id to repeat). Only the spawning thread, which owns the pooled instance, calls it.
+    /// </summary>
+    public long NextId()
+    {
+        if (++_incarnation == 0)
+        {
+            _incarnation = 1;
+        }
+
+        return (_serial << 32) | _incarnation;
+    }
+
     public void Start(long id, FwpTenant tenant, FwpWorker worker)
     {
         long quota = Template.InstanceMemoryQuotaBytes;
