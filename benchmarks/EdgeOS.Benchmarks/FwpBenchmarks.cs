@@ -17,6 +17,7 @@ namespace EdgeOS.Benchmarks;
 /// <c>SpawnMessageExit_Workers</c> does the same through a worker thread, including the cross-thread wake-up.
 /// </remarks>
 [MemoryDiagnoser]
+[MedianColumn]
 public class FwpBenchmarks
 {
     private const int Batch = 1024;
