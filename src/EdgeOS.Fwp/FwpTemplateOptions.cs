@@ -12,7 +12,7 @@ public sealed class FwpTemplateOptions
     public const int DefaultInboxSizeBytes = 4096;
 
     /// <summary>The smallest <see cref="InboxSizeBytes"/>.</summary>
-    public const int InboxSizeBytesMin = 64;
+    public const int InboxSizeBytesMin = 256;
 
     /// <summary>The largest <see cref="InboxSizeBytes"/> (16 MiB).</summary>
     public const int InboxSizeBytesMax = 16 * 1024 * 1024;
@@ -28,7 +28,7 @@ public sealed class FwpTemplateOptions
 
     /// <summary>
     /// The size of each instance's inbox ring in bytes (a power of two, <see cref="InboxSizeBytesMin"/> to
-    /// <see cref="InboxSizeBytesMax"/>). A message may be up to half of it minus 8 bytes. Default 4 KiB.
+    /// <see cref="InboxSizeBytesMax"/>), the data area of an EdgeOS.Core <c>MpscByteRing</c> (plus its 2 KiB header). A message may be up to an eighth of it minus 8 bytes. Default 4 KiB.
     /// </summary>
     public int InboxSizeBytes { get; set; } = DefaultInboxSizeBytes;
 

@@ -1,73 +1,67 @@
 using System.Runtime.CompilerServices;
+using EdgeOS.Core.Channels;
 using EdgeOS.Core.Memory;
 
 namespace EdgeOS.Fwp.Internal;
 
 /// <summary>
-/// An instance's inbox: a bounded multi-producer, single-consumer ring of byte messages in a
-/// <see cref="MemoryRegion"/> the instance owns (allocated once, kept while the instance is pooled).
+/// An instance's inbox: an EdgeOS.Core <see cref="MpscByteRing"/> in a <see cref="MemoryRegion"/> the instance owns
+/// (created once, kept while the instance is pooled, so spawning creates no ring), behind a gate that ties it to one
+/// incarnation.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Layout: records <c>{int length, int reserved, payload}</c>, 8-byte aligned, at monotonically increasing positions
-/// (taken modulo the power-of-two capacity). A record never wraps: when it does not fit before the end, the producer
-/// writes a padding record (length -1) to the end and puts the record at the start. A record is at most half the
-/// capacity, so a record that does not fit in an empty ring can never happen.
+/// Producers (any thread posting through a handle) are serialized by <see cref="_lock"/>, which makes "is this
+/// incarnation still open" and "write the record" one atomic step: a stale handle can never put a message into a
+/// recycled instance, and <see cref="Close"/> returning means no producer is writing. Under the lock they use the
+/// ring's single producer endpoint, whose record is published (length word with release) before TryWrite returns.
+/// The consumer (the instance's worker, or the stopping thread once the workers exited) reads lock-free with the
+/// ring's consumer endpoint, one message at a time, zero-copy.
 /// </para>
 /// <para>
-/// Ordering argument: producers are serialized by <see cref="_lock"/> (which also makes "is this incarnation still
-/// open" and "write" one atomic step, so a stale handle can never put a message in a recycled instance). A producer
-/// writes the record, then publishes the new <see cref="_tail"/> with a release store; the consumer reads the tail
-/// with acquire before reading records, so it sees them complete. The consumer releases space by storing
-/// <see cref="_head"/> with release after it finished reading; producers read the head with acquire before
-/// overwriting, so they never overwrite a record still being read.
-/// </para>
-/// <para>
-/// This is the seam where EdgeOS.Core's MPSC channel ring slots in: the runtime only uses TryWrite, TryPeek, Advance,
-/// HasMessages, Open, Close and DropAll.
+/// The ring's producer and consumer endpoints live in this one object (the ring allows producer and consumer to run
+/// concurrently on different threads). Heartbeats and per-ring metrics are off: the instance is in-process and the
+/// runtime publishes its own metrics.
 /// </para>
 /// </remarks>
-internal sealed unsafe class FwpInbox : IDisposable
+internal sealed class FwpInbox : IDisposable
 {
-    private const int HeaderBytes = 8;
-    private const int PaddingLength = -1;
+    private const int MessageType = 1;
 
     private readonly MemoryRegion _region;
-    private readonly byte* _buffer;
-    private readonly int _capacity;
-    private readonly int _mask;
+    private readonly MpscByteRing _ring;
     private readonly Lock _lock = new();
 
     // The id of the incarnation allowed to receive; 0 while closed.
     private long _openId;
-    private long _tail;
-    private long _head;
-    private int _peekedRecordBytes;
 
-    public FwpInbox(int capacityBytes, MemoryAccount account)
+    public FwpInbox(int capacityBytes, MemoryAccount account, string name)
     {
-        _capacity = capacityBytes;
-        _mask = capacityBytes - 1;
-        _region = MemoryRegion.Allocate(capacityBytes, new MemoryRegionOptions { Account = account, ZeroFill = false });
-        _buffer = _region.DangerousPointer;
-        MessageBytesMax = MessageBytesMaxFor(capacityBytes);
+        _region = MemoryRegion.Allocate(ByteRing.RequiredBytes(capacityBytes), new MemoryRegionOptions { Account = account, ZeroFill = true });
+        try
+        {
+            var options = new ChannelOptions { Name = name, ProducersMax = 1, EnableMetrics = false, HeartbeatInterval = null };
+            _ring = MpscByteRing.Create(_region, capacityBytes, ChannelEndpoints.Both, options);
+        }
+        catch
+        {
+            _region.Dispose();
+            throw;
+        }
+
+        MessageBytesMax = _ring.MessageLengthMax;
     }
 
     public int MessageBytesMax { get; }
 
-    public int CapacityBytes => _capacity;
-
-    /// <summary>Whether a published message waits (consumer side; a producer may publish right after).</summary>
+    /// <summary>Whether a message waits or is being written (consumer side; a producer may add one right after).</summary>
     public bool HasMessages
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Volatile.Read(ref _tail) != _head;
+        get => _ring.DepthBytes != 0;
     }
 
-    /// <summary>Bytes in use (for diagnostics; racy).</summary>
-    public long UsedBytes => Volatile.Read(ref _tail) - Volatile.Read(ref _head);
-
-    public static int MessageBytesMaxFor(int capacityBytes) => (capacityBytes / 2) - HeaderBytes;
+    public static int MessageBytesMaxFor(int capacityBytes) => (capacityBytes / 8) - 8;
 
     /// <summary>Opens the inbox for incarnation <paramref name="id"/>. The inbox is empty (it was drained or dropped when closed).</summary>
     /// <remarks>
@@ -88,7 +82,6 @@ internal sealed unsafe class FwpInbox : IDisposable
     /// <summary>Appends a message for incarnation <paramref name="id"/>; any thread.</summary>
     public FwpPostStatus TryWrite(long id, ReadOnlySpan<byte> message)
     {
-        int recordBytes = (HeaderBytes + message.Length + 7) & ~7;
         lock (_lock)
         {
             if (_openId != id)
@@ -96,73 +89,39 @@ internal sealed unsafe class FwpInbox : IDisposable
                 return FwpPostStatus.Ended;
             }
 
-            long tail = _tail;
-            long head = Volatile.Read(ref _head);
-            int position = (int)(tail & _mask);
-            int contiguous = _capacity - position;
-            int needed = recordBytes <= contiguous ? recordBytes : contiguous + recordBytes;
-            if (_capacity - (tail - head) < needed)
-            {
-                return FwpPostStatus.InboxFull;
-            }
-
-            if (recordBytes > contiguous)
-            {
-                *(int*)(_buffer + position) = PaddingLength;
-                tail += contiguous;
-                position = 0;
-            }
-
-            *(int*)(_buffer + position) = message.Length;
-            message.CopyTo(new Span<byte>(_buffer + position + HeaderBytes, message.Length));
-            Volatile.Write(ref _tail, tail + recordBytes);
-            return FwpPostStatus.Posted;
+            return _ring.TryWrite(MessageType, message) ? FwpPostStatus.Posted : FwpPostStatus.InboxFull;
         }
     }
 
-    /// <summary>The oldest message, without removing it (consumer only). Call <see cref="Advance"/> when done with it.</summary>
+    /// <summary>Delivers the oldest message, if any, to <paramref name="handler"/> (consumer only). Returns whether there was one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryPeek(out ReadOnlySpan<byte> message)
-    {
-        long head = _head;
-        if (Volatile.Read(ref _tail) == head)
-        {
-            message = default;
-            return false;
-        }
-
-        int position = (int)(head & _mask);
-        int length = *(int*)(_buffer + position);
-        if (length == PaddingLength)
-        {
-            // Skip the padding to the start of the ring; the record after it is published too (same tail store).
-            head += _capacity - position;
-            Volatile.Write(ref _head, head);
-            position = 0;
-            length = *(int*)_buffer;
-        }
-
-        _peekedRecordBytes = (HeaderBytes + length + 7) & ~7;
-        message = new ReadOnlySpan<byte>(_buffer + position + HeaderBytes, length);
-        return true;
-    }
-
-    /// <summary>Removes the message returned by the last <see cref="TryPeek"/> (consumer only).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Advance() => Volatile.Write(ref _head, _head + _peekedRecordBytes);
+    public bool TryReadOne<THandler>(ref THandler handler)
+        where THandler : struct, IChannelMessageHandler => _ring.Read(ref handler, 1, ChannelDeliveryMode.Shared) != 0;
 
     /// <summary>Removes every published message and returns how many there were (consumer only, or with the inbox closed).</summary>
     public int DropAll()
     {
+        var drop = default(DropHandler);
         int count = 0;
-        while (TryPeek(out _))
+        int read;
+        while ((read = _ring.Read(ref drop, int.MaxValue, ChannelDeliveryMode.Shared)) != 0)
         {
-            Advance();
-            count++;
+            count += read;
         }
 
         return count;
     }
 
-    public void Dispose() => _region.Dispose();
+    public void Dispose()
+    {
+        _ring.Dispose();
+        _region.Dispose();
+    }
+
+    private struct DropHandler : IChannelMessageHandler
+    {
+        public readonly void OnMessage(int type, ReadOnlySpan<byte> message)
+        {
+        }
+    }
 }

@@ -41,7 +41,7 @@ internal sealed class FwpInstance
     public FwpInstance(FwpTemplate template)
     {
         Template = template;
-        Inbox = new FwpInbox(template.InboxSizeBytes, template.Account);
+        Inbox = new FwpInbox(template.InboxSizeBytes, template.Account, "fwp inbox of " + template.Name);
         Table = new CapabilityTable(template.CapabilitiesMax, "fwp of " + template.Name);
         _handles = new CapabilityHandle[template.CapabilityCount];
         _serial = (uint)Interlocked.Increment(ref s_nextSerial);

@@ -29,7 +29,7 @@ internal static class FwpThrowHelper
     internal static void ThrowMessageTooLarge(int length, int max) =>
         throw new ArgumentException(string.Create(
             CultureInfo.InvariantCulture,
-            $"The message is {length} bytes; this instance's inbox takes at most {max} bytes per message (half its size minus 8)."),
+            $"The message is {length} bytes; this instance's inbox takes at most {max} bytes per message (an eighth of its size minus 8)."),
             "message");
 
     [DoesNotReturn]

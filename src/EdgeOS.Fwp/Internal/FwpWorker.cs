@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using EdgeOS.Core.Capabilities;
+using EdgeOS.Core.Channels;
 using EdgeOS.Core.Memory;
 
 namespace EdgeOS.Fwp.Internal;
@@ -145,7 +146,8 @@ internal sealed class FwpWorker
                 return;
             }
 
-            if (!inbox.TryPeek(out ReadOnlySpan<byte> message))
+            var delivery = new Delivery(dispatcher, instance);
+            if (!inbox.TryReadOne(ref delivery))
             {
                 if (instance.BlockAndRecheck())
                 {
@@ -155,19 +157,7 @@ internal sealed class FwpWorker
                 return;
             }
 
-            Exception? fault = null;
-            try
-            {
-                dispatcher.Handle(new FwpContext(instance), message);
-            }
-#pragma warning disable CA1031 // Fault containment: whatever a handler throws ends that instance only.
-            catch (Exception exception)
-#pragma warning restore CA1031
-            {
-                fault = exception;
-            }
-
-            inbox.Advance();
+            Exception? fault = delivery.Fault;
             tenant.CountHandled();
             _runtime.CountHandled();
             if (budgeted)
@@ -227,6 +217,29 @@ internal sealed class FwpWorker
         _runtime.CountFault(instance, reason, exception, restarted: false);
         _runtime.EndInstance(instance, reason, exception);
         return false;
+    }
+
+    /// <summary>
+    /// Runs the handler for the message the ring delivers, inside the ring's read. Every exception is caught here, so
+    /// the ring's read always completes (the record is consumed) and the fault is handled after it.
+    /// </summary>
+    private struct Delivery(FwpDispatcher dispatcher, FwpInstance instance) : IChannelMessageHandler
+    {
+        public Exception? Fault;
+
+        public void OnMessage(int type, ReadOnlySpan<byte> message)
+        {
+            try
+            {
+                dispatcher.Handle(new FwpContext(instance), message);
+            }
+#pragma warning disable CA1031 // Fault containment: whatever a handler throws ends that instance only.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                Fault = exception;
+            }
+        }
     }
 
     private bool TryDequeue(out FwpInstance instance)
