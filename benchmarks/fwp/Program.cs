@@ -1,5 +1,5 @@
 // Scenario benchmarks for EdgeOS.Fwp that BenchmarkDotNet does not fit: churn per second, memory per live FWP, and
-// the noisy-neighbour p99. Usage: dotnet run -c Release --project benchmarks/fwp -- [churn|memory|noisy|all] [seconds]
+// the noisy-neighbour p99. Usage: dotnet run -c Release --project benchmarks/fwp -- [churn|memory|noisy|all] [seconds] [inbox bytes]
 using System.Diagnostics;
 using EdgeOS.Core.Capabilities;
 using EdgeOS.Fwp;
@@ -15,7 +15,8 @@ if (scenario is "churn" or "all")
 
 if (scenario is "memory" or "all")
 {
-    Scenarios.Memory();
+    // One size per process: freed memory is reused and would hide the next measurement's growth.
+    Scenarios.Memory(args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : FwpTemplateOptions.DefaultInboxSizeBytes);
 }
 
 if (scenario is "noisy" or "all")
@@ -87,11 +88,11 @@ internal static class Scenarios
     }
 
     /// <summary>10,000 live FWPs of a 64 KiB template, each having written one chunk: process memory per FWP beyond the chunk.</summary>
-    public static void Memory()
+    public static void Memory(int inboxSizeBytes)
     {
         const int Count = 10_000;
         using var runtime = new FwpRuntime(new FwpRuntimeOptions { WorkerCount = 0 });
-        using FwpTemplate template = FwpTemplate.Create<TouchProgram>(new FwpTemplateOptions { StateSizeBytes = StateBytes });
+        using FwpTemplate template = FwpTemplate.Create<TouchProgram>(new FwpTemplateOptions { StateSizeBytes = StateBytes, InboxSizeBytes = inboxSizeBytes });
         FwpTenant tenant = runtime.CreateTenant("memory");
         var warm = runtime.Spawn(template, tenant);
         warm.TryPost([1]);
@@ -114,7 +115,7 @@ internal static class Scenarios
         double perFwp = (rssAfter - rssBefore) / (double)Count;
         double managedPerFwp = (managedAfter - managedBefore) / (double)Count;
         Console.WriteLine($"memory: {Count} live FWPs of a 64 KiB template, each wrote 1 chunk (4096 B): RSS +{perFwp / 1024:F2} KiB per FWP, " +
-            $"{(perFwp - 4096) / 1024:F2} KiB beyond the chunk (managed heap {managedPerFwp:F0} B per FWP; tenant charged {tenant.Account.UsedBytes / (double)Count:F0} B per FWP; inbox {template.InboxSizeBytes} B)");
+            $"{(perFwp - 4096) / 1024:F2} KiB beyond the chunk (managed heap {managedPerFwp:F0} B per FWP; tenant charged {tenant.Account.UsedBytes / (double)Count:F0} B per FWP; inbox ring {template.InboxSizeBytes} B + 2 KiB header)");
         GC.KeepAlive(handles);
     }
 

@@ -8,8 +8,11 @@ public sealed class FwpTemplateOptions
     /// <summary>The default <see cref="StateSizeBytes"/>: 64 KiB.</summary>
     public const long DefaultStateSizeBytes = 64 * 1024;
 
-    /// <summary>The default <see cref="InboxSizeBytes"/>: 4 KiB.</summary>
-    public const int DefaultInboxSizeBytes = 4096;
+    /// <summary>
+    /// The default <see cref="InboxSizeBytes"/>: 2 KiB, so that the ring (with its 2 KiB header) is one 4 KiB page per
+    /// instance; messages up to 248 bytes. Raise it for larger messages.
+    /// </summary>
+    public const int DefaultInboxSizeBytes = 2048;
 
     /// <summary>The smallest <see cref="InboxSizeBytes"/>.</summary>
     public const int InboxSizeBytesMin = 256;
@@ -28,7 +31,7 @@ public sealed class FwpTemplateOptions
 
     /// <summary>
     /// The size of each instance's inbox ring in bytes (a power of two, <see cref="InboxSizeBytesMin"/> to
-    /// <see cref="InboxSizeBytesMax"/>), the data area of an EdgeOS.Core <c>MpscByteRing</c> (plus its 2 KiB header). A message may be up to an eighth of it minus 8 bytes. Default 4 KiB.
+    /// <see cref="InboxSizeBytesMax"/>), the data area of an EdgeOS.Core <c>MpscByteRing</c> (plus its 2 KiB header). A message may be up to an eighth of it minus 8 bytes. Default 2 KiB.
     /// </summary>
     public int InboxSizeBytes { get; set; } = DefaultInboxSizeBytes;
 
