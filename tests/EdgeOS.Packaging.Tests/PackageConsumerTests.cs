@@ -91,14 +91,26 @@ public sealed partial class PackageConsumerTests
             File.WriteAllText(
                 Path.Combine(consumer, "Consumer.csproj"),
                 File.ReadAllText(Path.Combine(source, "Consumer.csproj.template")).Replace("@VERSION@", version, StringComparison.Ordinal));
-            // Only the local feed: the consumer must get EdgeOS.* from the packed files, never from the source tree.
+            // EdgeOS.* only from the local feed (never from the source tree); their third-party dependencies
+            // (Microsoft.Extensions.* of EdgeOS.Fwp) from this machine's package cache, which the build filled.
+            string cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
             File.WriteAllText(Path.Combine(consumer, "nuget.config"), $"""
                 <?xml version="1.0" encoding="utf-8"?>
                 <configuration>
                   <packageSources>
                     <clear />
                     <add key="local" value="{feed}" />
+                    <add key="cache" value="{cache}" />
                   </packageSources>
+                  <packageSourceMapping>
+                    <packageSource key="local">
+                      <package pattern="EdgeOS.*" />
+                    </packageSource>
+                    <packageSource key="cache">
+                      <package pattern="*" />
+                    </packageSource>
+                  </packageSourceMapping>
                   <config>
                     <add key="globalPackagesFolder" value="{Path.Combine(work, "packages")}" />
                   </config>

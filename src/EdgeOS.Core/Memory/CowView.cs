@@ -272,6 +272,23 @@ public sealed unsafe class CowView : IDisposable
     }
 
     /// <summary>
+    /// Drops every private copy (as <see cref="Reset()"/>, whose account gets them back) and charges the view's future
+    /// private copies to <paramref name="account"/>: for an owner that keeps a view across users of different
+    /// accounts (a pool of ready featherweight processes handed to different tenants). O(1) for a view that has not
+    /// written; no allocation.
+    /// </summary>
+    /// <param name="account">The account charged from now on.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="account"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The view was disposed or returned.</exception>
+    /// <exception cref="IOException">Kernel view: madvise failed (the view keeps its private pages and its account).</exception>
+    public void ResetAndReassign(MemoryAccount account)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        Reset();
+        _account = account;
+    }
+
+    /// <summary>
     /// Frees the view's private copies and bookkeeping and gives back its account charge. Idempotent, but like every
     /// member of a view not to be called concurrently. The image's memory is freed when its last view is disposed
     /// after the image itself.

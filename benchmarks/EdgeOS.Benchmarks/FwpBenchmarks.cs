@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Runtime.Loader;
+using BenchmarkDotNet.Attributes;
+using EdgeOS.Fwp;
+
+namespace EdgeOS.Benchmarks;
+
+/// <summary>
+/// Featherweight processes: spawning an instance of a template with 64 KiB of state, and spawn + first message
+/// handled + exit, against starting a Linux process (<c>/bin/true</c>, waited for; the baseline) and a new collectible
+/// <see cref="AssemblyLoadContext"/> that loads the FWP assembly and is unloaded.
+/// </summary>
+/// <remarks>
+/// <c>Spawn</c> spawns a batch of <see cref="Batch"/> instances per invocation (the iteration cleanup ends them), so
+/// its result is per spawn. <c>SpawnMessageExit</c> runs on a manual runtime (the benchmark thread is the worker):
+/// spawn, post one message, the handler's first write copies one 4 KiB chunk, it exits, the instance is recycled.
+/// <c>SpawnMessageExit_Workers</c> does the same through a worker thread, including the cross-thread wake-up.
+/// </remarks>
+[MemoryDiagnoser]
+[MedianColumn]
+public class FwpBenchmarks
+{
+    private const int Batch = 1024;
+
+    private static readonly byte[] s_message = [1, 0, 0, 0, 0, 0, 0, 0];
+
+    private readonly FwpHandle[] _handles = new FwpHandle[Batch];
+    private FwpRuntime _manual = null!;
+    private FwpTemplate _template = null!;
+    private FwpTenant _tenant = null!;
+    private FwpRuntime _threaded = null!;
+    private FwpTemplate _threadedTemplate = null!;
+    private FwpTenant _threadedTenant = null!;
+    private string _assemblyPath = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var options = new FwpTemplateOptions { StateSizeBytes = 64 * 1024, PoolSizeInitial = Batch, InboxSizeBytes = 1024 };
+        _manual = new FwpRuntime(new FwpRuntimeOptions { WorkerCount = 0 });
+        _template = FwpTemplate.Create<BenchProgram>(options);
+        _tenant = _manual.CreateTenant("bench");
+        _threaded = new FwpRuntime(new FwpRuntimeOptions { WorkerCount = 1 });
+        _threaded.Start();
+        _threadedTemplate = FwpTemplate.Create<BenchProgram>(options);
+        _threadedTenant = _threaded.CreateTenant("bench");
+        _assemblyPath = typeof(FwpRuntime).Assembly.Location;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _manual.Dispose();
+        _threaded.Dispose();
+        _template.Dispose();
+        _threadedTemplate.Dispose();
+    }
+
+    [Benchmark(Baseline = true)]
+    public int ProcessStartBinTrue()
+    {
+        using var process = Process.Start(new ProcessStartInfo("/bin/true") { UseShellExecute = false })!;
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    [Benchmark]
+    public int CollectibleAssemblyLoadContext()
+    {
+        var context = new AssemblyLoadContext("fwp-bench", isCollectible: true);
+        int types = context.LoadFromAssemblyPath(_assemblyPath).GetName().Version!.Major;
+        context.Unload();
+        return types;
+    }
+
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public void Spawn()
+    {
+        FwpHandle[] handles = _handles;
+        for (int i = 0; i < handles.Length; i++)
+        {
+            handles[i] = _manual.Spawn(_template, _tenant);
+        }
+    }
+
+    [IterationCleanup(Target = nameof(Spawn))]
+    public void EndSpawned()
+    {
+        foreach (FwpHandle handle in _handles)
+        {
+            handle.Exit();
+        }
+
+        _manual.RunUntilIdle();
+    }
+
+    [Benchmark]
+    public void SpawnMessageExit()
+    {
+        FwpHandle handle = _manual.Spawn(_template, _tenant);
+        handle.TryPost(s_message);
+        _manual.RunUntilIdle();
+    }
+
+    [Benchmark]
+    public void SpawnMessageExit_Workers()
+    {
+        FwpHandle handle = _threaded.Spawn(_threadedTemplate, _threadedTenant);
+        handle.TryPost(s_message);
+        var spinner = default(SpinWait);
+        while (handle.IsAlive)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>Adds the message's first byte to a counter in its state (the first write copies a chunk), then exits.</summary>
+    private sealed class BenchProgram : IFwpProgram
+    {
+        public static void Handle(FwpContext context, ReadOnlySpan<byte> message)
+        {
+            context.State<long>() += message[0];
+            context.Exit();
+        }
+    }
+}

@@ -1,0 +1,310 @@
+using System.Collections.Concurrent;
+using EdgeOS.Core.Capabilities;
+using EdgeOS.Core.Channels;
+using EdgeOS.Core.Memory;
+
+namespace EdgeOS.Fwp.Internal;
+
+/// <summary>
+/// One worker: a thread (none in a manual runtime), run queues per priority, and the list of instances deferred to
+/// the next budget period. Instances are run to completion, a slice of messages at a time.
+/// </summary>
+/// <remarks>
+/// Sleep/wake protocol: the worker sets <see cref="_sleeping"/> with an interlocked exchange (a full fence), then
+/// re-checks its queues before waiting; a producer enqueues, then reads <see cref="_sleeping"/> and, if it wins the
+/// exchange back to 0, releases the semaphore. Whichever goes second sees the other, so an enqueue never waits for a
+/// worker that went to sleep on an empty queue. A spurious release only costs one empty loop.
+/// </remarks>
+// The semaphore is never disposed: late producers may still release it after the worker exited, and a SemaphoreSlim
+// whose wait handle was never requested holds no unmanaged resource.
+#pragma warning disable CA1001
+internal sealed class FwpWorker
+#pragma warning restore CA1001
+{
+    private const int SpinsBeforeSleep = 50;
+    private const int StopNone = 0;
+    private const int StopDrain = 1;
+    private const int StopDrop = 2;
+
+    private readonly FwpRuntime _runtime;
+    private readonly ConcurrentQueue<FwpInstance>[] _queues = [new(), new(), new()];
+    private readonly List<FwpInstance> _deferred = [];
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly int _sliceMax;
+    private long _nextPeriodStart;
+    private int _sleeping;
+    private int _stopMode;
+    private int _deferredCount;
+    private Thread? _thread;
+
+    public FwpWorker(FwpRuntime runtime, int index, int sliceMax)
+    {
+        _runtime = runtime;
+        Index = index;
+        _sliceMax = sliceMax;
+    }
+
+    public int Index { get; }
+
+    public int QueueDepth => _queues[0].Count + _queues[1].Count + _queues[2].Count + Volatile.Read(ref _deferredCount);
+
+    private bool QueuesEmpty => _queues[0].IsEmpty && _queues[1].IsEmpty && _queues[2].IsEmpty;
+
+    public void StartThread()
+    {
+        _thread = new Thread(ThreadMain)
+        {
+            IsBackground = true,
+            Name = "fwp-worker-" + Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        _thread.Start();
+    }
+
+    /// <summary>Queues a ready instance (any thread) and wakes the worker if it sleeps.</summary>
+    public void Enqueue(FwpInstance instance)
+    {
+        _queues[(int)instance.Tenant!.Priority].Enqueue(instance);
+        if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _sleeping, 0) != 0)
+        {
+            _signal.Release();
+        }
+    }
+
+    public void RequestStop(FwpShutdownMode mode)
+    {
+        Volatile.Write(ref _stopMode, mode == FwpShutdownMode.Drop ? StopDrop : StopDrain);
+        _signal.Release();
+    }
+
+    public void Join() => _thread?.Join();
+
+    /// <summary>Runs queued instances until the queues are empty or <paramref name="dispatchesMax"/> slices ran. Worker thread only.</summary>
+    public int RunAvailable(int dispatchesMax)
+    {
+        bool ignoreBudgets = Volatile.Read(ref _stopMode) != StopNone;
+        if (_deferred.Count != 0 && (ignoreBudgets || _runtime.Time.GetTimestamp() >= _nextPeriodStart))
+        {
+            // A new period: the deferred get another chance (each is checked against its tenant's budget again).
+            foreach (FwpInstance instance in _deferred)
+            {
+                _queues[(int)instance.Tenant!.Priority].Enqueue(instance);
+            }
+
+            _deferred.Clear();
+            Volatile.Write(ref _deferredCount, 0);
+        }
+
+        int ran = 0;
+        while (ran < dispatchesMax && Volatile.Read(ref _stopMode) != StopDrop && TryDequeue(out FwpInstance? instance))
+        {
+            RunInstance(instance, ignoreBudgets, _sliceMax);
+            ran++;
+        }
+
+        return ran;
+    }
+
+    public bool HasDeferred => _deferred.Count != 0;
+
+    /// <summary>
+    /// Runs one instance for up to <paramref name="sliceMax"/> messages: stops early when its inbox is empty (it
+    /// blocks), when its tenant is over budget (deferred), or when it ends.
+    /// </summary>
+    public void RunInstance(FwpInstance instance, bool ignoreBudgets, int sliceMax)
+    {
+        FwpTenant tenant = instance.Tenant!;
+        FwpDispatcher dispatcher = instance.Template.Dispatcher;
+        FwpInbox inbox = instance.Inbox;
+        bool budgeted = tenant.HasBudget && !ignoreBudgets;
+        long start = budgeted ? _runtime.Time.GetTimestamp() : 0;
+        instance.SetState(FwpInstance.Running);
+        for (int handled = 0; ; handled++)
+        {
+            if (Volatile.Read(ref _stopMode) == StopDrop)
+            {
+                // Dropping: the stop ends the instance (and counts what its inbox still holds) once the worker is gone.
+                instance.SetState(FwpInstance.Ready);
+                return;
+            }
+
+            if (instance.IsExitRequested)
+            {
+                _runtime.EndInstance(instance, FwpEndReason.Exited, null);
+                return;
+            }
+
+            if (budgeted && tenant.IsOverBudget(start))
+            {
+                Defer(instance, tenant, start);
+                return;
+            }
+
+            if (handled == sliceMax)
+            {
+                instance.SetState(FwpInstance.Ready);
+                _queues[(int)tenant.Priority].Enqueue(instance);
+                return;
+            }
+
+            var delivery = new Delivery(dispatcher, instance);
+            if (!inbox.TryReadOne(ref delivery))
+            {
+                if (instance.BlockAndRecheck())
+                {
+                    _queues[(int)tenant.Priority].Enqueue(instance);
+                }
+
+                return;
+            }
+
+            Exception? fault = delivery.Fault;
+            tenant.CountHandled();
+            _runtime.CountHandled();
+            if (budgeted)
+            {
+                long now = _runtime.Time.GetTimestamp();
+                tenant.ChargeCpu(now - start);
+                start = now;
+            }
+
+            if (fault is not null && !Fault(instance, tenant, fault))
+            {
+                return;
+            }
+
+            if (instance.ExitAfterMessage)
+            {
+                _runtime.EndInstance(instance, FwpEndReason.Exited, null);
+                return;
+            }
+        }
+    }
+
+    private void Defer(FwpInstance instance, FwpTenant tenant, long now)
+    {
+        instance.SetState(FwpInstance.Ready);
+        if (_deferred.Count == 0)
+        {
+            long period = _runtime.BudgetPeriodTicks;
+            _nextPeriodStart = ((now / period) + 1) * period;
+        }
+
+        _deferred.Add(instance);
+        Volatile.Write(ref _deferredCount, _deferred.Count);
+        tenant.CountDeferral();
+        _runtime.CountDeferral(tenant, instance.Id);
+    }
+
+    /// <summary>Counts and logs a fault; restarts the instance (true: keep running it) or ends it (false).</summary>
+    private bool Fault(FwpInstance instance, FwpTenant tenant, Exception exception)
+    {
+        FwpEndReason reason = exception switch
+        {
+            MemoryQuotaExceededException => FwpEndReason.QuotaExceeded,
+            CapabilityException => FwpEndReason.CapabilityFault,
+            _ => FwpEndReason.Faulted,
+        };
+        tenant.CountFault();
+        if (instance.RestartCount < instance.Template.RestartsMax)
+        {
+            instance.RestartCount++;
+            instance.ExitAfterMessage = false;
+            _runtime.CountFault(instance, reason, exception, restarted: true);
+            instance.ResetForRestart();
+            return true;
+        }
+
+        _runtime.CountFault(instance, reason, exception, restarted: false);
+        _runtime.EndInstance(instance, reason, exception);
+        return false;
+    }
+
+    /// <summary>
+    /// Runs the handler for the message the ring delivers, inside the ring's read. Every exception is caught here, so
+    /// the ring's read always completes (the record is consumed) and the fault is handled after it.
+    /// </summary>
+    private struct Delivery(FwpDispatcher dispatcher, FwpInstance instance) : IChannelMessageHandler
+    {
+        public Exception? Fault;
+
+        public void OnMessage(int type, ReadOnlySpan<byte> message)
+        {
+            try
+            {
+                dispatcher.Handle(new FwpContext(instance), message);
+            }
+#pragma warning disable CA1031 // Fault containment: whatever a handler throws ends that instance only.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                Fault = exception;
+            }
+        }
+    }
+
+    private bool TryDequeue(out FwpInstance instance)
+    {
+        ConcurrentQueue<FwpInstance>[] queues = _queues;
+        for (int i = 0; i < queues.Length; i++)
+        {
+            if (queues[i].TryDequeue(out FwpInstance? found))
+            {
+                instance = found;
+                return true;
+            }
+        }
+
+        instance = null!;
+        return false;
+    }
+
+    private void ThreadMain()
+    {
+        while (true)
+        {
+            if (RunAvailable(64) != 0)
+            {
+                continue;
+            }
+
+            int stop = Volatile.Read(ref _stopMode);
+            if (stop == StopDrop || (stop == StopDrain && QueuesEmpty && !HasDeferred))
+            {
+                return;
+            }
+
+            if (stop == StopDrain)
+            {
+                continue;
+            }
+
+            var spinner = default(SpinWait);
+            for (int i = 0; i < SpinsBeforeSleep && QueuesEmpty; i++)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+
+            if (!QueuesEmpty)
+            {
+                continue;
+            }
+
+            Interlocked.Exchange(ref _sleeping, 1);
+            if (!QueuesEmpty || Volatile.Read(ref _stopMode) != StopNone)
+            {
+                Interlocked.Exchange(ref _sleeping, 0);
+                continue;
+            }
+
+            _signal.Wait(HasDeferred ? MillisecondsUntilNextPeriod() : Timeout.Infinite);
+            Interlocked.Exchange(ref _sleeping, 0);
+        }
+    }
+
+    private int MillisecondsUntilNextPeriod()
+    {
+        long remaining = _nextPeriodStart - _runtime.Time.GetTimestamp();
+        double milliseconds = remaining * 1000.0 / _runtime.Time.TimestampFrequency;
+        return (int)Math.Clamp(Math.Ceiling(milliseconds), 1, 100);
+    }
+}
