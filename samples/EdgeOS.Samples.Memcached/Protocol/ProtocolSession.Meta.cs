@@ -239,15 +239,7 @@ internal sealed partial class ProtocolSession
         }
 
         _noreply = f.NoReply;
-        for (int i = 2; i < t.Count - 1; i++)
-        {
-            ReadOnlySpan<byte> tok = Tok(line, t, i);
-            if (tok[0] == 'O' && tok.Length > OpaqueBytesMax)
-            {
-                OutError(output, "CLIENT_ERROR opaque token too long"u8);
-                return;
-            }
-        }
+        int badOpaque = FindLongOpaque(line, t);
 
         ref StoreStats stats = ref _store.StatsW;
         uint hash = _store.Hash(key);
@@ -271,6 +263,18 @@ internal sealed partial class ProtocolSession
             }
         }
 
+        if (badOpaque >= 0)
+        {
+            // memcached finds the long opaque while building the response: what the flags before it did stays done.
+            if (it != 0)
+            {
+                ApplyTtlFlags(line, t, badOpaque, it, f, created);
+            }
+
+            OutError(output, "CLIENT_ERROR opaque token too long"u8);
+            return;
+        }
+
         if (it == 0)
         {
             stats.GetMisses++;
@@ -282,6 +286,7 @@ internal sealed partial class ProtocolSession
             }
 
             output.Put("EN"u8);
+            WriteOpaqueAndKey(line, t, key, f.KeyBinary, output);
             output.PutCrlf();
             return;
         }
@@ -420,6 +425,38 @@ internal sealed partial class ProtocolSession
         }
 
         _noreply = false;
+    }
+
+    private static int FindLongOpaque(ReadOnlySpan<byte> line, in Tokenizer t)
+    {
+        for (int i = 2; i < t.Count - 1; i++)
+        {
+            ReadOnlySpan<byte> tok = Tok(line, t, i);
+            if (tok[0] == 'O' && tok.Length > OpaqueBytesMax)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    // The item changes the T and N flags make, for the flags before token index end.
+    private void ApplyTtlFlags(ReadOnlySpan<byte> line, in Tokenizer t, int end, uint it, in MetaFlags f, bool created)
+    {
+        ref ItemHeader h = ref _store.ItemW(it);
+        for (int i = 2; i < end; i++)
+        {
+            byte c = Tok(line, t, i)[0];
+            if (c == 'T')
+            {
+                h.ExpTime = f.ExpTime;
+            }
+            else if (c == 'N' && created)
+            {
+                h.ExpTime = f.AutovivExpTime;
+            }
+        }
     }
 
     // ---- ms -----------------------------------------------------------------------------------------------------------
@@ -769,16 +806,7 @@ internal sealed partial class ProtocolSession
                 return;
         }
 
-        for (int i = 2; i < t.Count - 1; i++)
-        {
-            ReadOnlySpan<byte> tok = Tok(line, t, i);
-            if (tok[0] == 'O' && tok.Length > OpaqueBytesMax)
-            {
-                OutError(output, "CLIENT_ERROR opaque token too long"u8);
-                return;
-            }
-        }
-
+        int badOpaque = FindLongOpaque(line, t);
         ref StoreStats stats = ref _store.StatsW;
         ulong cas = f.ReqCas;
         uint it = 0;
@@ -834,6 +862,17 @@ internal sealed partial class ProtocolSession
         }
 
         _noreply = false;
+        if (badOpaque >= 0)
+        {
+            if (it != 0)
+            {
+                ApplyTtlFlags(line, t, badOpaque, it, f, created);
+            }
+
+            OutError(output, "CLIENT_ERROR opaque token too long"u8);
+            return;
+        }
+
         if (skip)
         {
             return;

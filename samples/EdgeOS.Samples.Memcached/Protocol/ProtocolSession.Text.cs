@@ -222,21 +222,30 @@ internal sealed partial class ProtocolSession
             keyStart = t.Tokens[2].Start;
         }
 
-        // The keys run to the end of the line (memcached re-tokenizes past 24 tokens). A key that is too long makes
-        // memcached drop what it had prepared and send only the error, so check them all first.
+        // The keys run to the end of the line (memcached re-tokenizes past 24 tokens). At a key that is too long,
+        // memcached stops and drops the responses it prepared, sending only the error; the keys before it were
+        // still looked up (and touched). So find that key first and run the ones before it without output.
         ReadOnlySpan<byte> keys = line[Math.Min(keyStart, line.Length)..];
-        for (ReadOnlySpan<byte> rest = keys; NextKey(ref rest, out ReadOnlySpan<byte> key);)
+        int firstLong = 0;
+        bool tooLong = false;
+        for (ReadOnlySpan<byte> rest = keys; NextKey(ref rest, out ReadOnlySpan<byte> key); firstLong++)
         {
             if (key.Length > KeyMax)
             {
-                OutString(output, "CLIENT_ERROR bad command line format"u8);
-                return SessionStatus.NeedMore;
+                tooLong = true;
+                break;
             }
         }
 
         ref StoreStats stats = ref _store.StatsW;
-        for (ReadOnlySpan<byte> rest = keys; NextKey(ref rest, out ReadOnlySpan<byte> key);)
+        int index = 0;
+        for (ReadOnlySpan<byte> rest = keys; NextKey(ref rest, out ReadOnlySpan<byte> key); index++)
         {
+            if (tooLong && index == firstLong)
+            {
+                break;
+            }
+
             uint it = touch ? _store.Touch(key, exptime) : _store.Get(key, _store.Hash(key), update: true);
             if (touch)
             {
@@ -272,7 +281,16 @@ internal sealed partial class ProtocolSession
                 _store.ClassW(_store.Item(it).ClassId).GetHits++;
             }
 
-            WriteValueLine(it, returnCas, output);
+            if (!tooLong)
+            {
+                WriteValueLine(it, returnCas, output);
+            }
+        }
+
+        if (tooLong)
+        {
+            OutString(output, "CLIENT_ERROR bad command line format"u8);
+            return SessionStatus.NeedMore;
         }
 
         output.Put("END\r\n"u8);

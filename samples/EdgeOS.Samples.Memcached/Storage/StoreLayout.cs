@@ -7,11 +7,11 @@ namespace EdgeOS.Samples.Memcached.Storage;
 /// per item), so the whole state of a tenant is one region that can later be a featherweight process's
 /// copy-on-write view.
 /// <code>
-///  offset 0              4096                 12288                 12288 + hash bytes (4 KiB aligned)
+///  offset 0              4096                 20480                 20480 + hash bytes (4 KiB aligned)
 ///  +--------------------+--------------------+---------------------+--------------------------------------+
 ///  | StoreHeader        | SlabClass[64]      | hash buckets        | slab pages (PageSizeBytes each)      |
-///  | settings, clock,   | 128 B each,        | uint32 item handle  | a page belongs to one class and is   |
-///  | CAS, flush, stats  | 32 per 4 KiB       | per bucket,         | cut into chunks; one item per chunk  |
+///  | settings, clock,   | 256 B each,        | uint32 item handle  | a page belongs to one class and is   |
+///  | CAS, flush, stats  | 16 per 4 KiB       | per bucket,         | cut into chunks; one item per chunk  |
 ///  +--------------------+--------------------+---------------------+--------------------------------------+
 /// </code>
 /// Chunk rule (for 4 KiB copy-on-write chunks): the header, every class entry and every bucket lie inside one
@@ -25,7 +25,7 @@ internal static class StoreLayout
     public const int ChunkBytes = 4096;
     public const long HeaderOffset = 0;
     public const long ClassTableOffset = 4096;
-    public const int ClassEntryBytes = 128;
+    public const int ClassEntryBytes = 256;
     public const int ClassesMax = 64;
     public const long HashOffset = ClassTableOffset + (ClassesMax * ClassEntryBytes);
     public const int ItemHeaderBytes = 48;
@@ -67,7 +67,7 @@ internal struct ItemHeader
     public uint Reserved;
 }
 
-/// <summary>One slab class: its chunk geometry, free list, LRU and per-class counters (128 bytes).</summary>
+/// <summary>One slab class: its chunk geometry, free list, LRU and per-class counters (at most 256 bytes).</summary>
 [StructLayout(LayoutKind.Sequential, Pack = 8)]
 internal struct SlabClass
 {
