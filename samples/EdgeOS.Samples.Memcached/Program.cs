@@ -12,7 +12,8 @@ if (options is null)
     return 2;
 }
 
-using CancellationTokenSource stop = new();
+// Not disposed: the process-exit handler may still fire after Main returns.
+CancellationTokenSource stop = new();
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = true;
@@ -30,15 +31,17 @@ try
     {
         var tenant = new Tenant(i, options, host, StoreClock.System);
         tenants.Add(tenant);
-        var t = new TcpServer(tenant, options.Listen);
-        tcp.Add(t);
-        t.Start();
+        // UDP first: a client that sees the TCP port open may send datagrams at once.
         if (tenant.UdpPort != 0)
         {
             var u = new UdpServer(tenant, options.Listen);
             udp.Add(u);
             u.Start();
         }
+
+        var t = new TcpServer(tenant, options.Listen);
+        tcp.Add(t);
+        t.Start();
     }
 
     string udpText = options.UdpPortBase == 0 ? "off" : $"{options.UdpPortBase}..{options.UdpPortBase + options.Tenants - 1}";

@@ -8,8 +8,8 @@ namespace EdgeOS.Samples.Memcached.Hosting;
 
 /// <summary>
 /// A tenant's UDP endpoint: each datagram is an 8-byte frame header (request id, sequence, total, reserved; big
-/// endian) and one request; the response is cut into datagrams of at most 1400 bytes, each with the request id,
-/// its sequence number and the total.
+/// endian) and one request; each response object (one per command, one per key of a multi-get, as in memcached 1.6)
+/// is cut into datagrams of at most 1400 bytes, each with the request id, its sequence number and the total.
 /// </summary>
 internal sealed class UdpServer : IAsyncDisposable
 {
@@ -36,6 +36,9 @@ internal sealed class UdpServer : IAsyncDisposable
         ProtocolSession session = new(context);
         byte[] receive = new byte[65536];
         ArrayBufferWriter<byte> response = new(16384);
+        List<int> boundaries = [];
+        session.Boundaries = boundaries;
+        session.BoundaryWriter = response;
         byte[] datagram = new byte[DatagramBytesMax];
         EndPoint any = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!_stop.IsCancellationRequested)
@@ -61,6 +64,7 @@ internal sealed class UdpServer : IAsyncDisposable
 
             ushort requestId = BinaryPrimitives.ReadUInt16BigEndian(receive);
             response.ResetWrittenCount();
+            boundaries.Clear();
             if (receive[4] != 0 || receive[5] != 1)
             {
                 response.Write("SERVER_ERROR multi-packet request not supported\r\n"u8);
@@ -76,7 +80,13 @@ internal sealed class UdpServer : IAsyncDisposable
             }
 
             Interlocked.Add(ref context.BytesRead, r.ReceivedBytes);
-            await SendAsync(requestId, response.WrittenMemory, datagram, r.RemoteEndPoint).ConfigureAwait(false);
+            boundaries.Add(response.WrittenCount);
+            int start = 0;
+            foreach (int end in boundaries)
+            {
+                await SendAsync(requestId, response.WrittenMemory[start..end], datagram, r.RemoteEndPoint).ConfigureAwait(false);
+                start = Math.Max(start, end);
+            }
         }
     }
 

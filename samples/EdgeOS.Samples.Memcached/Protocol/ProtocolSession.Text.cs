@@ -246,6 +246,11 @@ internal sealed partial class ProtocolSession
                 break;
             }
 
+            if (index > 0)
+            {
+                MarkBoundary();
+            }
+
             uint it = touch ? _store.Touch(key, exptime) : _store.Get(key, _store.Hash(key), update: true);
             if (touch)
             {

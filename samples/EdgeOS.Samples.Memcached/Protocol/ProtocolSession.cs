@@ -61,6 +61,16 @@ internal sealed partial class ProtocolSession
         _store = context.Store;
     }
 
+    /// <summary>
+    /// For UDP: where each response object starts in <see cref="BoundaryWriter"/>. memcached sends every response
+    /// object (one per command, and one per key of a multi-get) as a message of its own datagrams.
+    /// </summary>
+    internal List<int>? Boundaries { get; set; }
+
+    internal ArrayBufferWriter<byte>? BoundaryWriter { get; set; }
+
+    private void MarkBoundary() => Boundaries?.Add(BoundaryWriter!.WrittenCount);
+
     /// <summary>Whether the session is in the middle of receiving a value.</summary>
     public bool HasPendingValue => _pendingItem != 0;
 
@@ -205,6 +215,7 @@ internal sealed partial class ProtocolSession
         input = input.Slice(consumed);
         progressed = true;
         _noreply = false;
+        MarkBoundary();
         return ProcessCommand(line, output);
     }
 
