@@ -1,5 +1,6 @@
 // A multi-tenant memcached: tenant i answers on TCP and UDP port --port-base + i with its own memory, LRU and stats.
 // Usage: dotnet run -c Release --project samples/EdgeOS.Samples.Memcached -- --tenants 100 -m 8
+using System.Runtime.InteropServices;
 using EdgeOS.Core.Memory;
 using EdgeOS.Samples.Memcached.Hosting;
 using EdgeOS.Samples.Memcached.Storage;
@@ -12,14 +13,16 @@ if (options is null)
     return 2;
 }
 
-// Not disposed: the process-exit handler may still fire after Main returns.
-CancellationTokenSource stop = new();
-Console.CancelKeyPress += (_, e) =>
+// Ctrl+C (SIGINT) and SIGTERM both end the wait below, so the listeners close and the regions are freed in order.
+using CancellationTokenSource stop = new();
+void OnSignal(PosixSignalContext context)
 {
-    e.Cancel = true;
+    context.Cancel = true;
     stop.Cancel();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+}
+
+using PosixSignalRegistration onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using PosixSignalRegistration onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
 MemoryAccount host = new("memcached-host");
 var tenants = new List<Tenant>(options.Tenants);
@@ -64,15 +67,7 @@ catch (System.Net.Sockets.SocketException e)
 }
 finally
 {
-    foreach (TcpServer t in tcp)
-    {
-        await t.DisposeAsync();
-    }
-
-    foreach (UdpServer u in udp)
-    {
-        await u.DisposeAsync();
-    }
+    await Task.WhenAll(tcp.Select(t => t.DisposeAsync().AsTask()).Concat(udp.Select(u => u.DisposeAsync().AsTask())));
 
     foreach (Tenant t in tenants)
     {
