@@ -10,11 +10,17 @@ cd "$(dirname "$0")"
 declare -A NEEDED=(
   [python3]=python3
   [tcpdump]=tcpdump
+  [ip]=iproute2
+  [setpriv]=util-linux
+  [memcached]=memcached
+  [memccp]=libmemcached-tools
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEEDED[$cmd]}")
 done
+# pymemcache is a Python module, importable from the Debian python3 (/usr/bin/python3) only.
+[[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import pymemcache' >/dev/null 2>&1 || missing+=(python3 python3-pymemcache)
 if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}" >&2
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi

@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Net;
+
+namespace EdgeOS.Samples.Memcached.Hosting;
+
+/// <summary>The host's command line: memcached's flags where they make sense, plus the tenancy ones.</summary>
+internal sealed class HostOptions
+{
+    public const int TenantsMax = 10_000;
+
+    public int Tenants { get; private set; } = 1;
+
+    public int PortBase { get; private set; } = 11211;
+
+    /// <summary>First UDP port (tenant i on UdpPortBase + i); 0 disables UDP. Defaults to the TCP port base.</summary>
+    public int UdpPortBase { get; private set; } = -1;
+
+    public long MemoryBytes { get; private set; } = 64L * 1024 * 1024;
+
+    public long ItemSizeMax { get; private set; } = 1024 * 1024;
+
+    public int MaxConnections { get; private set; } = 1024;
+
+    public IPAddress Listen { get; private set; } = IPAddress.Loopback;
+
+    public int Verbosity { get; private set; }
+
+    public const string Usage =
+        "usage: EdgeOS.Samples.Memcached [--tenants N] [--port-base P | -p P] [-U UDP_PORT_BASE (0 = off)] [-m MiB] [-I SIZE[k|m]] [-c CONNS] [-l ADDR] [-v|-vv] [-t THREADS]";
+
+    /// <summary>Parses the arguments; returns null and an error message when they are wrong.</summary>
+    public static HostOptions? Parse(string[] args, out string? error)
+    {
+        HostOptions o = new();
+        error = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            string? Next() => i + 1 < args.Length ? args[++i] : null;
+            switch (a)
+            {
+                case "--tenants":
+                    if (!TryInt(Next(), 1, TenantsMax, out int t))
+                    {
+                        error = $"--tenants needs 1..{TenantsMax}";
+                        return null;
+                    }
+
+                    o.Tenants = t;
+                    break;
+                case "--port-base":
+                case "-p":
+                    if (!TryInt(Next(), 1, 65535, out int p))
+                    {
+                        error = $"{a} needs a port 1..65535";
+                        return null;
+                    }
+
+                    o.PortBase = p;
+                    break;
+                case "-U":
+                    if (!TryInt(Next(), 0, 65535, out int u))
+                    {
+                        error = "-U needs a port 0..65535 (0 disables UDP)";
+                        return null;
+                    }
+
+                    o.UdpPortBase = u;
+                    break;
+                case "-m":
+                    if (!TryInt(Next(), 1, 1 << 20, out int m))
+                    {
+                        error = "-m needs megabytes 1..1048576";
+                        return null;
+                    }
+
+                    o.MemoryBytes = m * 1024L * 1024;
+                    break;
+                case "-I":
+                    if (!TrySize(Next(), out long size) || size < 1024 || size > 128L * 1024 * 1024)
+                    {
+                        error = "-I needs a size between 1k and 128m (e.g. 2m)";
+                        return null;
+                    }
+
+                    o.ItemSizeMax = size;
+                    break;
+                case "-c":
+                    if (!TryInt(Next(), 1, 1_000_000, out int c))
+                    {
+                        error = "-c needs 1..1000000";
+                        return null;
+                    }
+
+                    o.MaxConnections = c;
+                    break;
+                case "-l":
+                    if (!IPAddress.TryParse(Next() ?? string.Empty, out IPAddress? address))
+                    {
+                        error = "-l needs an IP address";
+                        return null;
+                    }
+
+                    o.Listen = address;
+                    break;
+                case "-t":
+                    if (!TryInt(Next(), 1, 1024, out _))
+                    {
+                        error = "-t needs 1..1024";
+                        return null;
+                    }
+
+                    break;
+                case "-v":
+                case "-vv":
+                case "-vvv":
+                    o.Verbosity = a.Length - 1;
+                    break;
+                default:
+                    error = $"unknown argument '{a}'";
+                    return null;
+            }
+        }
+
+        if (o.UdpPortBase < 0)
+        {
+            o.UdpPortBase = o.PortBase;
+        }
+
+        if (o.PortBase + o.Tenants - 1 > 65535 || (o.UdpPortBase != 0 && o.UdpPortBase + o.Tenants - 1 > 65535))
+        {
+            error = "the ports of all tenants must be at most 65535";
+            return null;
+        }
+
+        if (o.ItemSizeMax > o.MemoryBytes / 2)
+        {
+            error = "-I must be at most half of -m";
+            return null;
+        }
+
+        return o;
+    }
+
+    private static bool TryInt(string? s, int min, int max, out int value) =>
+        int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
+
+    private static bool TrySize(string? s, out long bytes)
+    {
+        bytes = 0;
+        if (string.IsNullOrEmpty(s))
+        {
+            return false;
+        }
+
+        long unit = char.ToLowerInvariant(s[^1]) switch
+        {
+            'k' => 1024,
+            'm' => 1024 * 1024,
+            _ => 1,
+        };
+        string digits = unit == 1 ? s : s[..^1];
+        if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long n))
+        {
+            return false;
+        }
+
+        bytes = n * unit;
+        return true;
+    }
+}

@@ -1,0 +1,217 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Xunit;
+
+namespace EdgeOS.Samples.Memcached.Tests;
+
+/// <summary>The host as a process: tenancy, UDP framing, limits, bad input, shutdown.</summary>
+[Collection("processes")]
+public sealed class HostTests
+{
+    private static string Ask(int port, string request)
+    {
+        using Connection c = new(port);
+        return Encoding.Latin1.GetString(c.Exchange(Encoding.Latin1.GetBytes(request)));
+    }
+
+    [Fact]
+    public void TenantsHaveTheirOwnKeysFlushesAndStats()
+    {
+        using HostProcess host = new(tenants: 3, extra: "-m 8");
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal("STORED\r\n", Ask(host.PortBase + i, $"set same 0 0 1\r\n{i}\r\n"));
+        }
+
+        Assert.Equal("OK\r\n", Ask(host.PortBase + 1, "flush_all\r\n"));
+        Assert.Equal("VALUE same 0 1\r\n0\r\nEND\r\n", Ask(host.PortBase, "get same\r\n"));
+        Assert.Equal("END\r\n", Ask(host.PortBase + 1, "get same\r\n"));
+        Assert.Equal("VALUE same 0 1\r\n2\r\nEND\r\n", Ask(host.PortBase + 2, "get same\r\n"));
+        Assert.Contains("STAT curr_items 1\r\n", Ask(host.PortBase + 2, "stats\r\n"), StringComparison.Ordinal);
+        Assert.Contains("STAT curr_items 0\r\n", Ask(host.PortBase + 1, "stats\r\n"), StringComparison.Ordinal);
+        Assert.Contains($"STAT tcpport {host.PortBase + 2}\r\n", Ask(host.PortBase + 2, "stats settings\r\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ManyTenantsStartAndEachAnswers()
+    {
+        using HostProcess host = new(tenants: 200, extra: "-m 2 -I 512k");
+        for (int i = 0; i < 200; i++)
+        {
+            Assert.Equal("STORED\r\nVALUE k 0 3\r\n" + i.ToString("D3", System.Globalization.CultureInfo.InvariantCulture) + "\r\nEND\r\n",
+                Ask(host.PortBase + i, $"set k 0 0 3\r\n{i:D3}\r\nget k\r\n"));
+        }
+    }
+
+    [Fact]
+    public void EvictionStaysInsideTheTenantsMemoryLimit()
+    {
+        using HostProcess host = new(tenants: 2, extra: "-m 2 -I 256k");
+        string value = new('v', 1000);
+        using Connection c = new(host.PortBase);
+        StringBuilder batch = new();
+        for (int i = 0; i < 5000; i++)
+        {
+            batch.Append(FormattableString.Invariant($"set key{i} 0 0 {value.Length} noreply\r\n{value}\r\n"));
+        }
+
+        c.Exchange(Encoding.Latin1.GetBytes(batch.ToString()));
+        string stats = Ask(host.PortBase, "stats\r\n");
+        Assert.DoesNotContain("STAT evictions 0\r\n", stats, StringComparison.Ordinal);
+        Assert.Contains("VALUE key4999 ", Ask(host.PortBase, "get key4999\r\n"), StringComparison.Ordinal);
+        Assert.Equal("END\r\n", Ask(host.PortBase, "get key0\r\n"));
+        Assert.Contains("STAT evictions 0\r\n", Ask(host.PortBase + 1, "stats\r\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UdpResponsesMatchRealMemcachedFramesIncludingMultiDatagramValues()
+    {
+        using MemcachedProcess real = new(udp: true);
+        using HostProcess ours = new();
+        string big = new('b', 5000);
+        foreach (int port in new[] { real.Port, ours.PortBase })
+        {
+            Assert.Equal("STORED\r\nSTORED\r\n", Ask(port, $"set small 3 0 2\r\nhi\r\nset big 0 0 {big.Length}\r\n{big}\r\n"));
+        }
+
+        foreach (string request in new[] { "get small\r\n", "get big small nope\r\n", "bogus\r\n", "get nope\r\n" })
+        {
+            List<byte[]> expected = UdpExchange(real.Port, 0x1234, request);
+            List<byte[]> actual = UdpExchange(ours.PortBase, 0x1234, request);
+            // Datagram for datagram, headers included.
+            Assert.Equal(expected.Count, actual.Count);
+            for (int i = 0; i < expected.Count; i++)
+            {
+                Assert.Equal(Convert.ToHexString(expected[i]), Convert.ToHexString(actual[i]));
+                Assert.True(actual[i].Length <= 1400);
+            }
+        }
+    }
+
+    private static List<byte[]> UdpExchange(int port, ushort requestId, string request)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return UdpExchangeOnce(port, requestId, request);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused && attempt < 20)
+            {
+                Thread.Sleep(100); // the server's UDP socket is not bound yet
+            }
+        }
+    }
+
+    private static List<byte[]> UdpExchangeOnce(int port, ushort requestId, string request)
+    {
+        using Socket s = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
+        s.Connect(IPAddress.Loopback, port);
+        byte[] payload = Encoding.Latin1.GetBytes(request);
+        byte[] datagram = new byte[8 + payload.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(datagram, requestId);
+        BinaryPrimitives.WriteUInt16BigEndian(datagram.AsSpan(4), 1);
+        payload.CopyTo(datagram, 8);
+        s.Send(datagram);
+        List<byte[]> got = [];
+        byte[] buffer = new byte[65536];
+        // Messages arrive one after another, each as its datagrams; the response ends with END or a single line.
+        while (true)
+        {
+            int n = s.Receive(buffer);
+            got.Add(buffer.AsSpan(0, n).ToArray());
+            byte[] all = [.. got.SelectMany(d => d.Skip(8))];
+            string text = Encoding.Latin1.GetString(all);
+            if (text.EndsWith("END\r\n", StringComparison.Ordinal) || (text.EndsWith("\r\n", StringComparison.Ordinal) && !text.StartsWith("VALUE", StringComparison.Ordinal)))
+            {
+                return got;
+            }
+        }
+    }
+
+    [Fact]
+    public void ConnectionsBeyondTheLimitGetAnErrorAndOthersKeepWorking()
+    {
+        using HostProcess host = new(extra: "-c 4");
+        List<Connection> open = [];
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                open.Add(new Connection(host.PortBase));
+                Assert.Equal("END\r\n", Encoding.Latin1.GetString(open[^1].Exchange("get x\r\n"u8.ToArray())));
+            }
+
+            using Connection extra = new(host.PortBase);
+            Assert.Equal("ERROR Too many open connections\r\n", Encoding.Latin1.GetString(extra.ReadToClose()));
+            Assert.Equal("STORED\r\n", Encoding.Latin1.GetString(open[0].Exchange("set x 0 0 1\r\nx\r\n"u8.ToArray())));
+        }
+        finally
+        {
+            open.ForEach(c => c.Dispose());
+        }
+
+        // Closed connections give their slots back.
+        Thread.Sleep(200);
+        Assert.Equal("VALUE x 0 1\r\nx\r\nEND\r\n", Ask(host.PortBase, "get x\r\n"));
+    }
+
+    [Fact]
+    public void ClientVanishingMidValueOrSendingGarbageDisturbsNobodyElse()
+    {
+        using HostProcess host = new(tenants: 2);
+        using Connection steady = new(host.PortBase);
+        Assert.Equal("STORED\r\n", Encoding.Latin1.GetString(steady.Exchange("set k 0 0 5\r\nhello\r\n"u8.ToArray())));
+
+        using (Connection vanishing = new(host.PortBase))
+        {
+            vanishing.Send("set k 0 0 100000\r\n" + new string('x', 50_000));
+        }
+
+        Random random = new(7);
+        for (int i = 0; i < 20; i++)
+        {
+            using Connection garbage = new(host.PortBase);
+            byte[] junk = new byte[random.Next(1, 10_000)];
+            random.NextBytes(junk);
+            garbage.Send(junk);
+        }
+
+        using (Connection huge = new(host.PortBase))
+        {
+            // memcached then discards the 2 GB it announced; so do we, so nothing else can be asked here.
+            huge.Send("set k2 0 0 2000000000\r\n");
+            Assert.Equal("SERVER_ERROR object too large for cache\r\n", Encoding.Latin1.GetString(huge.ReadUntilMarker("SERVER_ERROR object too large for cache\r\n"u8)) + "SERVER_ERROR object too large for cache\r\n");
+        }
+
+        Assert.Equal("VALUE k 0 5\r\nhello\r\nEND\r\n", Encoding.Latin1.GetString(steady.Exchange("get k\r\n"u8.ToArray())));
+        Assert.Equal("STORED\r\n", Encoding.Latin1.GetString(steady.Exchange("set k 0 0 2\r\nok\r\n"u8.ToArray())));
+        Assert.Equal("END\r\n", Ask(host.PortBase + 1, "get k\r\n"));
+    }
+
+    [Fact]
+    public void InterruptShutsTheHostDownCleanly()
+    {
+        using HostProcess host = new(tenants: 2);
+        using (Connection c = new(host.PortBase))
+        {
+            Assert.Equal("STORED\r\n", Encoding.Latin1.GetString(c.Exchange("set k 0 0 1\r\nx\r\n"u8.ToArray())));
+            Processes.Run("/bin/kill", $"-INT {host.Process.Id}");
+            Assert.True(host.Process.WaitForExit(20_000), "the host did not exit after SIGINT");
+        }
+
+        Assert.Equal(0, host.Process.ExitCode);
+        Assert.Contains("shutting down", host.Process.StandardOutput.ReadToEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BadCommandLineIsRefusedWithUsage()
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "EdgeOS.Samples.Memcached.dll");
+        (int code, string output) = Processes.Run("dotnet", $"\"{dll}\" --tenants 0");
+        Assert.Equal(2, code);
+        Assert.Contains("usage:", output, StringComparison.Ordinal);
+    }
+}
