@@ -14,22 +14,23 @@ namespace EdgeOS.Packaging.Tests;
 /// </summary>
 public sealed partial class PackageConsumerTests
 {
-    private const string ReadmeExampleFile = "ReadmeExample.cs";
-
     private static readonly string[] s_packageIds = ["EdgeOS.Core", "EdgeOS.Fwp", "EdgeOS.Net"];
 
-    [Fact]
-    public void ReadmeHasAnEdgeOSCoreExampleWithItsUsingDirectives()
+    [Theory]
+    [InlineData("EdgeOS.Core", "CowImage.Create(")]
+    [InlineData("EdgeOS.Fwp", "FwpTemplate.Create<")]
+    [InlineData("EdgeOS.Net", "MemoryPort.CreatePair(")]
+    public void ReadmeHasAnExamplePerPackage(string section, string expectedCall)
     {
-        string source = ReadmeExampleSource(File.ReadAllText(Path.Combine(FindRepositoryRoot(), "README.md")));
+        string source = ReadmeExampleSource(File.ReadAllText(Path.Combine(FindRepositoryRoot(), "README.md")), section);
 
-        Assert.Contains("using EdgeOS.Core.Memory;", source, StringComparison.Ordinal);
-        Assert.Contains("CowImage.Create(", source, StringComparison.Ordinal);
-        Assert.Contains("public static void Run(byte[] templateBytes)", source, StringComparison.Ordinal);
+        Assert.Contains($"using {section}", source, StringComparison.Ordinal);
+        Assert.Contains(expectedCall, source, StringComparison.Ordinal);
+        Assert.Contains($"internal static class {ExampleClassName(section)}\n{{\n    public static void Run()", source, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void ReadmeExampleExtractionKeepsTheCodeVerbatimAndHoistsOnlyUsingDirectives()
+    public void ReadmeExampleExtractionKeepsTheCodeVerbatimAndHoistsUsingDirectivesAndTypes()
     {
         const string Readme = """
             # Title
@@ -43,6 +44,14 @@ public sealed partial class PackageConsumerTests
             using CowImage image = CowImage.Create(templateBytes);   // a using declaration stays in the body
             ```
 
+            Between blocks.
+
+            ```csharp
+            var program = new Program();
+
+            sealed class Program { }
+            ```
+
             ## EdgeOS.Fwp
 
             ```csharp
@@ -50,13 +59,16 @@ public sealed partial class PackageConsumerTests
             ```
             """;
 
-        string source = ReadmeExampleSource(Readme);
+        string source = ReadmeExampleSource(Readme, "EdgeOS.Core");
 
         Assert.StartsWith("// Generated", source, StringComparison.Ordinal);
         Assert.Contains("\nusing EdgeOS.Core.Memory;\nusing static System.Math;\n", source, StringComparison.Ordinal);
         Assert.Contains("\n        using CowImage image = CowImage.Create(templateBytes);   // a using declaration stays in the body\n", source, StringComparison.Ordinal);
+        Assert.Contains("\n        var program = new Program();\n", source, StringComparison.Ordinal);
+        Assert.EndsWith("}\n\nsealed class Program { }\n", source, StringComparison.Ordinal);
         Assert.DoesNotContain("other", source, StringComparison.Ordinal);
-        Assert.Throws<InvalidOperationException>(() => ReadmeExampleSource("# Title\n\n## EdgeOS.Core\n\nNo code.\n"));
+        Assert.Throws<InvalidOperationException>(() => ReadmeExampleSource("# Title\n\n## EdgeOS.Core\n\nNo code.\n", "EdgeOS.Core"));
+        Assert.Throws<InvalidOperationException>(() => ReadmeExampleSource(Readme, "EdgeOS.Net"));
     }
 
     [Fact]
@@ -86,8 +98,13 @@ public sealed partial class PackageConsumerTests
             string source = Path.Combine(AppContext.BaseDirectory, "Consumer");
             File.Copy(Path.Combine(source, "Program.cs"), Path.Combine(consumer, "Program.cs"));
 
-            // The README's example, compiled and run by the consumer: a README edit that breaks it fails here.
-            File.WriteAllText(Path.Combine(consumer, ReadmeExampleFile), ReadmeExampleSource(File.ReadAllText(Path.Combine(root, "README.md"))));
+            // The README's examples, compiled and run by the consumer: a README edit that breaks one fails here.
+            string readme = File.ReadAllText(Path.Combine(root, "README.md"));
+            foreach (string id in s_packageIds)
+            {
+                File.WriteAllText(Path.Combine(consumer, ExampleClassName(id) + ".cs"), ReadmeExampleSource(readme, id));
+            }
+
             File.WriteAllText(
                 Path.Combine(consumer, "Consumer.csproj"),
                 File.ReadAllText(Path.Combine(source, "Consumer.csproj.template")).Replace("@VERSION@", version, StringComparison.Ordinal));
@@ -118,7 +135,7 @@ public sealed partial class PackageConsumerTests
                 """);
 
             string output = Run("dotnet", ["run", "-c", "Release", "--project", Path.Combine(consumer, "Consumer.csproj")], consumer);
-            Assert.Contains("readme example: ok", output, StringComparison.Ordinal);
+            Assert.Contains("readme examples: ok", output, StringComparison.Ordinal);
             Assert.Contains("consumer: ok", output, StringComparison.Ordinal);
             Assert.True(Directory.Exists(Path.Combine(work, "packages", "edgeos.core", version)), "EdgeOS.Core was not restored from the local feed");
         }
@@ -129,58 +146,79 @@ public sealed partial class PackageConsumerTests
     }
 
     /// <summary>
-    /// The C# code blocks of README.md's "EdgeOS.Core" section as one source file: their using directives at the top,
-    /// every other line verbatim in the body of <c>ReadmeExample.Run(byte[] templateBytes)</c> (the example's one
-    /// free variable is the template's bytes).
+    /// The C# code blocks of README.md's section <paramref name="section"/> (a "## " heading) as one source file: their
+    /// using directives at the top, their statements verbatim in the body of <c>ReadmeExample_X.Run()</c>, and their
+    /// type declarations (from a line that starts a type at column 0 to the end of its code block) after that class.
     /// </summary>
-    private static string ReadmeExampleSource(string readme)
+    private static string ReadmeExampleSource(string readme, string section)
     {
         string[] lines = readme.ReplaceLineEndings("\n").Split('\n');
-        int start = Array.FindIndex(lines, line => line.Trim() == "## EdgeOS.Core");
+        int start = Array.FindIndex(lines, line => line.Trim() == "## " + section);
         if (start < 0)
         {
-            throw new InvalidOperationException("README.md has no \"## EdgeOS.Core\" section.");
+            throw new InvalidOperationException($"README.md has no \"## {section}\" section.");
         }
 
         var directives = new List<string>();
         var body = new List<string>();
+        var types = new List<string>();
         bool inCode = false;
+        bool inTypes = false;
         for (int i = start + 1; i < lines.Length && !lines[i].StartsWith("## ", StringComparison.Ordinal); i++)
         {
             string line = lines[i];
             if (line.TrimStart().StartsWith("```", StringComparison.Ordinal))
             {
                 inCode = !inCode && line.Trim() is "```csharp" or "```cs" or "```c#";
+                inTypes = false;
                 continue;
             }
 
-            if (inCode)
+            if (!inCode)
             {
-                (UsingDirective().IsMatch(line) ? directives : body).Add(line);
+                continue;
             }
+
+            inTypes |= TypeDeclaration().IsMatch(line);
+            (inTypes ? types : UsingDirective().IsMatch(line) ? directives : body).Add(line);
         }
 
         if (body.All(string.IsNullOrWhiteSpace))
         {
-            throw new InvalidOperationException("README.md's EdgeOS.Core section has no C# code block.");
+            throw new InvalidOperationException($"README.md's {section} section has no C# code block.");
         }
 
         var source = new StringBuilder();
-        source.Append("// Generated by the packaging test from the EdgeOS.Core section of README.md.\n");
+        source.Append($"// Generated by the packaging test from the {section} section of README.md.\n");
         foreach (string directive in directives)
         {
             source.Append(directive.Trim()).Append('\n');
         }
 
-        source.Append("\ninternal static class ReadmeExample\n{\n    public static void Run(byte[] templateBytes)\n    {\n");
+        source.Append($"\ninternal static class {ExampleClassName(section)}\n{{\n    public static void Run()\n    {{\n");
         foreach (string line in body)
         {
             source.Append(line.Length == 0 ? string.Empty : "        " + line).Append('\n');
         }
 
         source.Append("    }\n}\n");
+        if (types.Count > 0)
+        {
+            source.Append('\n');
+            foreach (string line in types)
+            {
+                source.Append(line).Append('\n');
+            }
+        }
+
         return source.ToString();
     }
+
+    private static string ExampleClassName(string section) => "ReadmeExample_" + section.Replace("EdgeOS.", "", StringComparison.Ordinal);
+
+    // The start of a type declaration at column 0 (a README example declares its program types after its statements).
+    [GeneratedRegex(@"^(public |internal |file )?(static |sealed |abstract |readonly |ref |partial )*(class|struct|record|interface|enum) [A-Za-z_]")]
+    private static partial Regex TypeDeclaration();
 
     // A using directive (namespace, static or alias), not a using declaration such as "using CowView view = ...;".
     [GeneratedRegex(@"^\s*using\s+(static\s+)?([A-Za-z_][A-Za-z0-9_]*\s*=\s*)?[A-Za-z_][A-Za-z0-9_.]*\s*;\s*(//.*)?$")]

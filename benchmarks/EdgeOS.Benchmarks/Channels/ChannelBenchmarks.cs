@@ -12,6 +12,7 @@ namespace EdgeOS.Benchmarks.Channels;
 /// Run: <c>dotnet run -c Release --project benchmarks/EdgeOS.Benchmarks -- --filter '*ChannelThroughput*'</c>.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class ChannelThroughputBenchmarks
 {
     private const int Messages = 1 << 20;
@@ -135,6 +136,7 @@ public class ChannelThroughputBenchmarks
 /// Run: <c>dotnet run -c Release --project benchmarks/EdgeOS.Benchmarks -- --filter '*ChannelPingPong*'</c>.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class ChannelPingPongBenchmarks
 {
     private const int RoundTrips = 1000;
@@ -149,6 +151,7 @@ public class ChannelPingPongBenchmarks
     private Channel<Message32> _bclPing = null!;
     private Channel<Message32> _bclPong = null!;
     private volatile bool _stop;
+    private long _counter;
     private readonly byte[] _message = new byte[MessageBytes];
     private readonly byte[] _reply = new byte[MessageBytes];
     private Action _echoRing = null!;
@@ -166,6 +169,13 @@ public class ChannelPingPongBenchmarks
     {
         Setup();
         _peer.Start(_echoRing);
+    }
+
+    [GlobalSetup(Target = nameof(SharedCounterFloor))]
+    public void SetupFloor()
+    {
+        Setup();
+        _peer.Start(EchoCounter);
     }
 
     [GlobalCleanup]
@@ -237,6 +247,40 @@ public class ChannelPingPongBenchmarks
         }
     }
 
+    /// <summary>
+    /// The floor of any two-thread round trip on this machine: one shared counter that the two threads increment in
+    /// turn (two cache-line transfers per round trip, no ring protocol at all).
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = RoundTrips)]
+    public void SharedCounterFloor()
+    {
+        for (int i = 0; i < RoundTrips; i++)
+        {
+            long ping = Interlocked.Increment(ref _counter);
+            while (Volatile.Read(ref _counter) == ping)
+            {
+                Thread.SpinWait(1);
+            }
+        }
+    }
+
+    private void EchoCounter()
+    {
+        long seen = Volatile.Read(ref _counter);
+        while (!_stop)
+        {
+            long now = Volatile.Read(ref _counter);
+            if (now != seen && (now & 1) == 1)
+            {
+                seen = Interlocked.Increment(ref _counter);
+            }
+            else
+            {
+                Thread.SpinWait(1);
+            }
+        }
+    }
+
     private void EchoRing()
     {
         byte[] buffer = new byte[MessageBytes];
@@ -277,6 +321,7 @@ public class ChannelPingPongBenchmarks
 /// Run: <c>dotnet run -c Release --project benchmarks/EdgeOS.Benchmarks -- --filter '*ChannelMpsc*'</c>.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class ChannelMpscBenchmarks
 {
     private const int Messages = 1 << 20;
@@ -388,6 +433,7 @@ public class ChannelMpscBenchmarks
 /// Run: <c>dotnet run -c Release --project benchmarks/EdgeOS.Benchmarks -- --filter '*ChannelDescriptor*'</c>.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class ChannelDescriptorBenchmarks
 {
     private const int Messages = 1 << 20;

@@ -1,11 +1,13 @@
 // A project outside the repository that uses the packed EdgeOS.Core: a capability guarding a
 // copy-on-write view of a template image, charged to a tenant's account. The packaging test adds
-// ReadmeExample.cs, the EdgeOS.Core example of README.md, which runs first.
+// ReadmeExample_Core.cs, ReadmeExample_Fwp.cs and ReadmeExample_Net.cs, the examples of README.md, which run first.
 using EdgeOS.Core.Capabilities;
 using EdgeOS.Core.Memory;
 
-ReadmeExample.Run(new byte[64 * 1024]);
-Console.WriteLine("readme example: ok");
+ReadmeExample_Core.Run();
+ReadmeExample_Fwp.Run();
+ReadmeExample_Net.Run();
+Console.WriteLine("readme examples: ok");
 
 byte[] template = new byte[64 * 1024];
 template.AsSpan().Fill(7);
