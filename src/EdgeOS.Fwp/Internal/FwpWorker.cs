@@ -39,6 +39,9 @@ internal sealed class FwpWorker
     // Thread.SpinWait iterations between two looks at the queues while idle-spinning (a few hundred nanoseconds:
     // short against a wake-up, long enough not to hammer the queues' cache lines that producers write).
     private const int SpinIterationsPerLook = 20;
+
+    // A power of two: how many looks between two yields of the core while idle-spinning.
+    private const int YieldEveryLooks = 4;
     private const int StopNone = 0;
     private const int StopDrain = 1;
     private const int StopDrop = 2;
@@ -343,14 +346,24 @@ internal sealed class FwpWorker
         }
 
         long deadline = Stopwatch.GetTimestamp() + _idleSpinTicks;
-        while (true)
+        for (int look = 1; ; look++)
         {
             if (!QueuesEmpty || Volatile.Read(ref _stopMode) != StopNone)
             {
                 return true;
             }
 
-            Thread.SpinWait(SpinIterationsPerLook);
+            // Every few looks, offer the core to another runnable thread (a no-op system call when there is none): on
+            // an oversubscribed machine the thread that would post to this worker may be waiting for this very core.
+            if ((look & (YieldEveryLooks - 1)) == 0)
+            {
+                Thread.Yield();
+            }
+            else
+            {
+                Thread.SpinWait(SpinIterationsPerLook);
+            }
+
             if (Stopwatch.GetTimestamp() >= deadline)
             {
                 return !QueuesEmpty;
