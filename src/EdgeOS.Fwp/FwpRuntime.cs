@@ -71,6 +71,8 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.WorkerCount, 1024, "options.WorkerCount");
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.BudgetPeriod, TimeSpan.Zero, "options.BudgetPeriod");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MessagesPerSliceMax, "options.MessagesPerSliceMax");
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.IdleSpinTime, TimeSpan.Zero, "options.IdleSpinTime");
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.IdleSpinTime, TimeSpan.FromSeconds(1), "options.IdleSpinTime");
         ArgumentNullException.ThrowIfNull(_options.TimeProvider, "options.TimeProvider");
         ArgumentNullException.ThrowIfNull(_options.Name, "options.Name");
         _logger = logger ?? (ILogger)NullLogger.Instance;
@@ -80,9 +82,10 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
         Account = new MemoryAccount(_options.Name, _options.MemoryQuotaBytes);
         IsManual = _options.WorkerCount == 0;
         _workers = new FwpWorker[Math.Max(1, _options.WorkerCount)];
+        long idleSpinTicks = (long)(_options.IdleSpinTime.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
         for (int i = 0; i < _workers.Length; i++)
         {
-            _workers[i] = new FwpWorker(this, i, _options.MessagesPerSliceMax);
+            _workers[i] = new FwpWorker(this, i, _options.MessagesPerSliceMax, idleSpinTicks);
         }
 
         _ownsMeter = meterFactory is null;

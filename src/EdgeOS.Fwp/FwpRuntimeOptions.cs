@@ -18,6 +18,15 @@ public sealed class FwpRuntimeOptions
     /// <summary>The most messages one instance handles before its worker moves on to the next runnable instance. Default 16.</summary>
     public int MessagesPerSliceMax { get; set; } = 16;
 
+    /// <summary>
+    /// How long an idle worker busy-waits (<see cref="Thread.SpinWait(int)"/>, checking its run queues) before it
+    /// parks on a kernel wait. While it spins, handing it work costs a queue insert and no system call; once it is
+    /// parked, the first post pays one wake-up (a semaphore release, a futex wake on Linux) and the worker's
+    /// scheduling latency. Spinning burns the worker's core, so keep it short on machines where other threads need
+    /// that core. Default 50 microseconds; <see cref="TimeSpan.Zero"/> parks at once; at most 1 second.
+    /// </summary>
+    public TimeSpan IdleSpinTime { get; set; } = TimeSpan.FromMicroseconds(50);
+
     /// <summary>What stopping does with messages still in inboxes. Default <see cref="FwpShutdownMode.Drain"/>.</summary>
     public FwpShutdownMode ShutdownMode { get; set; } = FwpShutdownMode.Drain;
 

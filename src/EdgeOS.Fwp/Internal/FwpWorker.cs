@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using EdgeOS.Core.Capabilities;
 using EdgeOS.Core.Channels;
 using EdgeOS.Core.Memory;
@@ -10,10 +12,23 @@ namespace EdgeOS.Fwp.Internal;
 /// the next budget period. Instances are run to completion, a slice of messages at a time.
 /// </summary>
 /// <remarks>
-/// Sleep/wake protocol: the worker sets <see cref="_sleeping"/> with an interlocked exchange (a full fence), then
-/// re-checks its queues before waiting; a producer enqueues, then reads <see cref="_sleeping"/> and, if it wins the
-/// exchange back to 0, releases the semaphore. Whichever goes second sees the other, so an enqueue never waits for a
-/// worker that went to sleep on an empty queue. A spurious release only costs one empty loop.
+/// <para>
+/// Idle protocol: a worker with empty queues first spins for <see cref="FwpRuntimeOptions.IdleSpinTime"/>
+/// (<see cref="Thread.SpinWait(int)"/> between looks at its queues, no system call), then parks on a semaphore. A
+/// producer (a post that made an instance ready) always just enqueues; it pays for a wake-up only when the worker
+/// announced that it parks (<see cref="_sleeping"/> = 1), so posting to a busy or spinning worker costs no system call.
+/// </para>
+/// <para>
+/// No lost wake-up (a Dekker-style handshake, both sides with a full fence between their write and their read): the
+/// worker writes <see cref="_sleeping"/> = 1 with an interlocked exchange, then looks at its queues; a producer
+/// enqueues, then reads <see cref="_sleeping"/>. The enqueue's linearization point is the interlocked
+/// compare-and-swap that reserves the tail slot of the <see cref="ConcurrentQueue{T}"/> (a full fence; a reader that
+/// sees the slot reserved but not yet written waits for it rather than reporting the queue empty). So either the
+/// worker's look comes after the producer's reservation and sees the instance (it does not wait), or the producer's
+/// read comes after the worker's exchange and sees 1, wins the exchange back to 0 and releases the semaphore (at most
+/// one producer wins, so one release per park). A release that arrives after the worker stopped waiting for another
+/// reason (timeout, stop) leaves a count on the semaphore, which costs one empty loop later: harmless.
+/// </para>
 /// </remarks>
 // The semaphore is never disposed: late producers may still release it after the worker exited, and a SemaphoreSlim
 // whose wait handle was never requested holds no unmanaged resource.
@@ -21,7 +36,12 @@ namespace EdgeOS.Fwp.Internal;
 internal sealed class FwpWorker
 #pragma warning restore CA1001
 {
-    private const int SpinsBeforeSleep = 50;
+    // Thread.SpinWait iterations between two looks at the queues while idle-spinning (a few hundred nanoseconds:
+    // short against a wake-up, long enough not to hammer the queues' cache lines that producers write).
+    private const int SpinIterationsPerLook = 20;
+
+    // A power of two: how many looks between two yields of the core while idle-spinning.
+    private const int YieldEveryLooks = 4;
     private const int StopNone = 0;
     private const int StopDrain = 1;
     private const int StopDrop = 2;
@@ -31,14 +51,16 @@ internal sealed class FwpWorker
     private readonly List<FwpInstance> _deferred = [];
     private readonly SemaphoreSlim _signal = new(0);
     private readonly int _sliceMax;
+    private readonly long _idleSpinTicks;
     private long _nextPeriodStart;
     private int _sleeping;
     private int _stopMode;
     private int _deferredCount;
     private Thread? _thread;
 
-    public FwpWorker(FwpRuntime runtime, int index, int sliceMax)
+    public FwpWorker(FwpRuntime runtime, int index, int sliceMax, long idleSpinTicks)
     {
+        _idleSpinTicks = idleSpinTicks;
         _runtime = runtime;
         Index = index;
         _sliceMax = sliceMax;
@@ -60,11 +82,27 @@ internal sealed class FwpWorker
         _thread.Start();
     }
 
-    /// <summary>Queues a ready instance (any thread) and wakes the worker if it sleeps.</summary>
+    /// <summary>
+    /// Queues a ready instance (any thread) and wakes the worker if it is parked. Cost: a lock-free enqueue (no
+    /// allocation once the queue's segment is warm) and one read of a flag; a semaphore release only when the worker
+    /// parked (see the idle protocol in the remarks of this class).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Enqueue(FwpInstance instance)
     {
         _queues[(int)instance.Tenant!.Priority].Enqueue(instance);
-        if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _sleeping, 0) != 0)
+
+        // Read after the enqueue's tail reservation (a full fence): see the remarks for why no wake-up is lost.
+        if (Volatile.Read(ref _sleeping) != 0)
+        {
+            Wake();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _sleeping, 0) != 0)
         {
             _signal.Release();
         }
@@ -278,13 +316,7 @@ internal sealed class FwpWorker
                 continue;
             }
 
-            var spinner = default(SpinWait);
-            for (int i = 0; i < SpinsBeforeSleep && QueuesEmpty; i++)
-            {
-                spinner.SpinOnce(sleep1Threshold: -1);
-            }
-
-            if (!QueuesEmpty)
+            if (SpinWhileIdle())
             {
                 continue;
             }
@@ -298,6 +330,44 @@ internal sealed class FwpWorker
 
             _signal.Wait(HasDeferred ? MillisecondsUntilNextPeriod() : Timeout.Infinite);
             Interlocked.Exchange(ref _sleeping, 0);
+        }
+    }
+
+    /// <summary>
+    /// Busy-waits up to the idle spin budget for work (or a stop request). True if there is something to do, false
+    /// if the budget ran out with the queues still empty. Deferred instances do not end the spin: their period comes
+    /// in milliseconds, which the parked wait's timeout covers.
+    /// </summary>
+    private bool SpinWhileIdle()
+    {
+        if (_idleSpinTicks == 0)
+        {
+            return !QueuesEmpty;
+        }
+
+        long deadline = Stopwatch.GetTimestamp() + _idleSpinTicks;
+        for (int look = 1; ; look++)
+        {
+            if (!QueuesEmpty || Volatile.Read(ref _stopMode) != StopNone)
+            {
+                return true;
+            }
+
+            // Every few looks, offer the core to another runnable thread (a no-op system call when there is none): on
+            // an oversubscribed machine the thread that would post to this worker may be waiting for this very core.
+            if ((look & (YieldEveryLooks - 1)) == 0)
+            {
+                Thread.Yield();
+            }
+            else
+            {
+                Thread.SpinWait(SpinIterationsPerLook);
+            }
+
+            if (Stopwatch.GetTimestamp() >= deadline)
+            {
+                return !QueuesEmpty;
+            }
         }
     }
 
