@@ -56,10 +56,10 @@ public abstract unsafe partial class ByteRing : IDisposable, IChannelWaitTarget
     private readonly bool _multiProducer;
     private readonly long _markerTypeBits;
 
-    // Consumer-private state for records that block the head (rarely written).
-    private long _blockedPosition = -1;
-    private long _blockedSinceNanoseconds;
-    private int _blockedPolls;
+    // Consumer-private state for records that block the head. It lives in a padded block of its own: when one ring
+    // object serves both sides (producer thread and consumer thread), a consumer store next to the fields the
+    // producer reads on every claim (_data, _tail, _slot, ...) would bounce that cache line on every message.
+    private BlockedState _blocked = new() { Position = -1 };
     private MemoryRegion? _copyBuffer;
 
     // Producer-private state for the full path.
@@ -829,7 +829,11 @@ public abstract unsafe partial class ByteRing : IDisposable, IChannelWaitTarget
             _control.Heartbeat();
         }
 
-        _blockedPosition = -1;
+        if (_blocked.Position != -1)
+        {
+            _blocked.Position = -1;
+        }
+
         _control.SignalProducers();
     }
 
@@ -866,25 +870,37 @@ public abstract unsafe partial class ByteRing : IDisposable, IChannelWaitTarget
     {
         if (recordLength == 0 && Volatile.Read(ref *_tail) <= position)
         {
-            _blockedPosition = -1;
+            _blocked.Position = -1;
             return;
         }
 
-        if (position != _blockedPosition)
+        if (position != _blocked.Position)
         {
-            _blockedPosition = position;
-            _blockedPolls = 0;
-            _blockedSinceNanoseconds = PeerLiveness.NowNanoseconds();
-            return;
+            // First sight of this claim: usually a live producer between claim and commit (a ping-pong consumer sees
+            // that on most messages), so do not read the clock yet; the timeout starts at the first clock reading.
+            _blocked.Position = position;
+            _blocked.Polls = 0;
+            _blocked.SinceNanoseconds = 0;
+            if (!force)
+            {
+                return;
+            }
         }
 
         // Read() may be polled in a tight loop: look at the clock only every 1024 polls there.
-        if (!force && (++_blockedPolls & 1023) != 0)
+        if (!force && (++_blocked.Polls & 1023) != 0)
         {
             return;
         }
 
-        if (PeerLiveness.NowNanoseconds() - _blockedSinceNanoseconds < _control.PeerTimeoutNanoseconds)
+        long now = PeerLiveness.NowNanoseconds();
+        if (_blocked.SinceNanoseconds == 0)
+        {
+            _blocked.SinceNanoseconds = now;
+            return;
+        }
+
+        if (now - _blocked.SinceNanoseconds < _control.PeerTimeoutNanoseconds)
         {
             return;
         }
@@ -959,7 +975,7 @@ public abstract unsafe partial class ByteRing : IDisposable, IChannelWaitTarget
         // The claimant is gone, so nobody else writes this word: turn the claim into padding (never delivered).
         Volatile.Write(ref *(long*)(_data + index), ((long)PaddingType << 32) | (uint)recordLength);
         (*(long*)(_control.Header + SkippedRecordsOffset))++;
-        _blockedPosition = -1;
+        _blocked.Position = -1;
     }
 
     private static long ToNanoseconds(TimeSpan timeout)
@@ -971,6 +987,20 @@ public abstract unsafe partial class ByteRing : IDisposable, IChannelWaitTarget
 
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         return timeout.Ticks > long.MaxValue / 100 ? long.MaxValue : timeout.Ticks * 100;
+    }
+
+    // 64 bytes of padding on each side of the three fields, whatever order the runtime gives the class's fields.
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 192)]
+    private struct BlockedState
+    {
+        [System.Runtime.InteropServices.FieldOffset(64)]
+        public long Position;
+
+        [System.Runtime.InteropServices.FieldOffset(72)]
+        public long SinceNanoseconds;
+
+        [System.Runtime.InteropServices.FieldOffset(80)]
+        public int Polls;
     }
 
     private readonly struct DelegateHandler<TState>(ChannelMessageHandler<TState> handler, TState state) : IChannelMessageHandler
