@@ -208,25 +208,44 @@ internal sealed partial class ProtocolSession
         output.Put(" b"u8);
     }
 
+    // The head mg, md and ma share (ms checks its value length in between): a key within KeyMax and at most
+    // MetaTokensMax tokens. memcached answers mg's errors even under q and words its flag-count error per command,
+    // so the caller says which.
+    private bool TryMetaKey(ReadOnlySpan<byte> line, in Tokenizer t, IBufferWriter<byte> output, bool alwaysAnswer, ReadOnlySpan<byte> flagsTooLong, out ReadOnlySpan<byte> key)
+    {
+        key = default;
+        if (!WantMin(t.Count, 3, output))
+        {
+            return false;
+        }
+
+        key = Tok(line, t, 1);
+        ReadOnlySpan<byte> error = key.Length > KeyMax ? "CLIENT_ERROR bad command line format"u8
+            : t.Count > MetaTokensMax ? flagsTooLong
+            : default;
+        if (error.IsEmpty)
+        {
+            return true;
+        }
+
+        if (alwaysAnswer)
+        {
+            OutError(output, error);
+        }
+        else
+        {
+            OutString(output, error);
+        }
+
+        return false;
+    }
+
     // ---- mg -----------------------------------------------------------------------------------------------------------
 
     private void MetaGet(ReadOnlySpan<byte> line, ref Tokenizer t, IBufferWriter<byte> output)
     {
-        if (!WantMin(t.Count, 3, output))
+        if (!TryMetaKey(line, t, output, alwaysAnswer: true, "CLIENT_ERROR options flags are too long"u8, out ReadOnlySpan<byte> key))
         {
-            return;
-        }
-
-        ReadOnlySpan<byte> key = Tok(line, t, 1);
-        if (key.Length > KeyMax)
-        {
-            OutError(output, "CLIENT_ERROR bad command line format"u8);
-            return;
-        }
-
-        if (t.Count > MetaTokensMax)
-        {
-            OutError(output, "CLIENT_ERROR options flags are too long"u8);
             return;
         }
 
@@ -653,21 +672,8 @@ internal sealed partial class ProtocolSession
 
     private void MetaDelete(ReadOnlySpan<byte> line, ref Tokenizer t, IBufferWriter<byte> output)
     {
-        if (!WantMin(t.Count, 3, output))
+        if (!TryMetaKey(line, t, output, alwaysAnswer: false, "CLIENT_ERROR options flags too long"u8, out ReadOnlySpan<byte> key))
         {
-            return;
-        }
-
-        ReadOnlySpan<byte> key = Tok(line, t, 1);
-        if (key.Length > KeyMax)
-        {
-            OutString(output, "CLIENT_ERROR bad command line format"u8);
-            return;
-        }
-
-        if (t.Count > MetaTokensMax)
-        {
-            OutString(output, "CLIENT_ERROR options flags too long"u8);
             return;
         }
 
@@ -761,21 +767,8 @@ internal sealed partial class ProtocolSession
 
     private void MetaArithmetic(ReadOnlySpan<byte> line, ref Tokenizer t, IBufferWriter<byte> output)
     {
-        if (!WantMin(t.Count, 3, output))
+        if (!TryMetaKey(line, t, output, alwaysAnswer: false, "CLIENT_ERROR options flags too long"u8, out ReadOnlySpan<byte> key))
         {
-            return;
-        }
-
-        ReadOnlySpan<byte> key = Tok(line, t, 1);
-        if (key.Length > KeyMax)
-        {
-            OutString(output, "CLIENT_ERROR bad command line format"u8);
-            return;
-        }
-
-        if (t.Count > MetaTokensMax)
-        {
-            OutString(output, "CLIENT_ERROR options flags too long"u8);
             return;
         }
 
