@@ -63,7 +63,14 @@ internal sealed unsafe class StoreFixture : IDisposable
 /// <summary>Starts processes the integration tests need and finds free loopback ports.</summary>
 internal static class Processes
 {
-    private static int s_nextPort = 20000 + (Environment.ProcessId % 2000 * 10);
+    // Ports are taken below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by default):
+    // a port checked free there can be taken a moment later by any outgoing connection on the machine
+    // (another test assembly's client sockets), which made a host fail with "Address already in use".
+    private const int PortLow = 10000;
+
+    private static readonly int s_portHigh = EphemeralLow() - 1;
+
+    private static int s_nextPort = PortLow + (Environment.ProcessId % 1000 * 10);
 
     /// <summary>A base port such that count consecutive TCP and UDP ports are free on loopback.</summary>
     public static int FreePorts(int count)
@@ -71,9 +78,9 @@ internal static class Processes
         while (true)
         {
             int basePort = Interlocked.Add(ref s_nextPort, count + 1) - count - 1;
-            if (basePort + count > 60000)
+            if (basePort + count > s_portHigh)
             {
-                Interlocked.Exchange(ref s_nextPort, 20000);
+                Interlocked.Exchange(ref s_nextPort, PortLow);
                 continue;
             }
 
@@ -87,6 +94,23 @@ internal static class Processes
             {
                 return basePort;
             }
+        }
+    }
+
+    private static int EphemeralLow()
+    {
+        try
+        {
+            string[] range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            return Math.Max(PortLow + 2000, int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (IOException)
+        {
+            return 32768;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return 32768;
         }
     }
 
@@ -160,22 +184,56 @@ internal static class Processes
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
+    /// <summary>
+    /// Waits until the owner accepts TCP connections on count ports from basePort. Returns false when
+    /// the owner exited because a port was taken meanwhile and <paramref name="retryOnAddressInUse"/> allows a retry.
+    /// </summary>
+    public static bool WaitForPorts(int basePort, int count, Process owner, bool retryOnAddressInUse)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            string? failure = TryWaitForPort(basePort + i, owner);
+            if (failure is null)
+            {
+                continue;
+            }
+
+            if (retryOnAddressInUse && failure.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            Assert.Fail(failure);
+        }
+
+        return true;
+    }
+
     /// <summary>Waits until something accepts TCP connections on the port.</summary>
     public static void WaitForPort(int port, Process owner)
+    {
+        string? failure = TryWaitForPort(port, owner);
+        if (failure is not null)
+        {
+            Assert.Fail(failure);
+        }
+    }
+
+    private static string? TryWaitForPort(int port, Process owner)
     {
         Stopwatch sw = Stopwatch.StartNew();
         while (sw.Elapsed < TimeSpan.FromSeconds(30))
         {
             if (owner.HasExited)
             {
-                Assert.Fail($"the server exited with {owner.ExitCode}: {owner.StandardError.ReadToEnd()}");
+                return $"the server exited with {owner.ExitCode}: {owner.StandardError.ReadToEnd()}";
             }
 
             try
             {
                 using TcpClient c = new();
                 c.Connect(IPAddress.Loopback, port);
-                return;
+                return null;
             }
             catch (SocketException)
             {
@@ -183,7 +241,7 @@ internal static class Processes
             }
         }
 
-        Assert.Fail($"nothing listens on port {port} after 30 s");
+        return $"nothing listens on port {port} after 30 s";
     }
 
     public static void Stop(Process p)
@@ -203,18 +261,24 @@ internal sealed class HostProcess : IDisposable
 {
     public HostProcess(int tenants = 1, string extra = "")
     {
-        PortBase = Processes.FreePorts(tenants);
         string dll = Path.Combine(AppContext.BaseDirectory, "EdgeOS.Samples.Memcached.dll");
-        Process = Processes.Start("dotnet", $"\"{dll}\" --tenants {tenants} --port-base {PortBase} {extra}");
-        for (int i = 0; i < tenants; i++)
+        for (int attempt = 1; ; attempt++)
         {
-            Processes.WaitForPort(PortBase + i, Process);
+            PortBase = Processes.FreePorts(tenants);
+            Process = Processes.Start("dotnet", $"\"{dll}\" --tenants {tenants} --port-base {PortBase} {extra}");
+            if (Processes.WaitForPorts(PortBase, tenants, Process, retryOnAddressInUse: attempt < 3))
+            {
+                return;
+            }
+
+            // Another process took one of the ports between the check and the host's bind: try other ports.
+            Process.Dispose();
         }
     }
 
-    public int PortBase { get; }
+    public int PortBase { get; private set; }
 
-    public Process Process { get; }
+    public Process Process { get; private set; }
 
     public void Dispose() => Processes.Stop(Process);
 }
@@ -225,15 +289,23 @@ internal sealed class MemcachedProcess : IDisposable
     public MemcachedProcess(bool udp = false, string extra = "")
     {
         string memcached = Processes.Require("memcached", "memcached");
-        Port = Processes.FreePorts(1);
         string user = Environment.UserName == "root" ? "-u root" : string.Empty;
-        Process = Processes.Start(memcached, $"-l 127.0.0.1 -p {Port} -U {(udp ? Port : 0)} {user} {extra}");
-        Processes.WaitForPort(Port, Process);
+        for (int attempt = 1; ; attempt++)
+        {
+            Port = Processes.FreePorts(1);
+            Process = Processes.Start(memcached, $"-l 127.0.0.1 -p {Port} -U {(udp ? Port : 0)} {user} {extra}");
+            if (Processes.WaitForPorts(Port, 1, Process, retryOnAddressInUse: attempt < 3))
+            {
+                return;
+            }
+
+            Process.Dispose();
+        }
     }
 
-    public int Port { get; }
+    public int Port { get; private set; }
 
-    public Process Process { get; }
+    public Process Process { get; private set; }
 
     public void Dispose() => Processes.Stop(Process);
 }
