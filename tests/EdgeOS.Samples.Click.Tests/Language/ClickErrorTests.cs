@@ -125,4 +125,71 @@ public sealed class ClickErrorTests
         Assert.Equal(3, graph.Elements.Count);
         Assert.Equal(2, graph.Connections.Count);
     }
+    [Fact]
+    public void StrandedPortIsReported()
+    {
+        Assert.Equal(["config:1: stranded port ignored", "config:1: syntax error near ';'"], Errors("a :: Idle; a -> [0] ;"));
+    }
+
+    [Fact]
+    public void MissingElementTypeInDeclaration()
+    {
+        Assert.Equal(["config:1: missing element type in declaration", "config:1: unknown element class 'a'"], Errors("a :: ;"));
+    }
+
+    [Fact]
+    public void AtMostOneExpandablePortPerConnection()
+    {
+        Assert.Contains("config:1: at most one expandable port allowed per connection", Errors("a :: Tee(3); b :: Queue; a [0,] => [0,] b;"));
+    }
+
+    [Fact]
+    public void EllipsisMustComeLast()
+    {
+        Assert.Contains("config:1: '...' should occur last, after one or more compounds", Errors("elementclass Queue { ... || input -> output }"));
+    }
+
+    [Fact]
+    public void EllipsisNeedsAnExistingClass()
+    {
+        Assert.Contains("config:1: cannot extend unknown element class 'Nothing'", Errors("elementclass Nothing { input -> output || ... }"));
+    }
+
+    [Fact]
+    public void ElementclassNeedsAName()
+    {
+        Assert.Contains("config:1: expected element type name", Errors("elementclass { input -> output }"));
+    }
+
+    [Fact]
+    public void GroupPseudoelementsUsedOnTheWrongSide()
+    {
+        Assert.Contains("config:1: '<anonymous group>' pseudoelement 'input' may only be used as output",
+            Errors("x :: Idle; y :: Discard; x -> ( output -> input ) -> y;"));
+    }
+
+    [Fact]
+    public void ConnectionFromAMissingCompoundOutputIsReported()
+    {
+        string[] errors = Errors("elementclass C { input -> output }\nc :: C;\nIdle -> c; c [1] -> Discard; c -> Discard;");
+        Assert.Equal(["config:2: 'c' has no output 1"], errors);
+    }
+
+    [Fact]
+    public void WarningsArePrintedWithTheirPrefix()
+    {
+        (RouterGraph? graph, ClickErrors errors) = Parse("elementclass C {\n  x :: Null;\n  -> x -> output\n}\nIdle -> C -> Discard;");
+        Assert.NotNull(graph);
+        var writer = new StringWriter();
+        errors.WriteTo(writer);
+        Assert.Equal("config:3: warning: suggest 'input ->' or '[0] ->' to start connection\n", writer.ToString());
+    }
+
+    [Fact]
+    public void CompactConfigRequirementIsAcceptedAndPrinted()
+    {
+        (RouterGraph? graph, _) = Parse("require(compact_config); Idle -> Discard;");
+        Assert.NotNull(graph);
+        Assert.StartsWith("require(compact_config);\n\n", ClickLanguage.Flatten(graph), StringComparison.Ordinal);
+    }
 }
