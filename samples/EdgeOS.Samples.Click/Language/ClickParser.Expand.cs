@@ -258,6 +258,13 @@ internal sealed partial class ClickParser
         {
             _c.Types[which] = found;
         }
+        else if (_expansionDepth >= ExpansionDepthMax)
+        {
+            // Click recurses without bound here; a chain of classes each using the previous one could
+            // exhaust the stack, so expansion stops at a documented depth instead.
+            _errors.Error(_c.ElementLandmark(which), $"'{_c.Names[which]}': compound element expansion nested too deeply (limit {ExpansionDepthMax})");
+            _c.Types[which] = ErrorType;
+        }
         else
         {
             Compound compound = _types[found].Compound!;
@@ -272,7 +279,9 @@ internal sealed partial class ClickParser
                 inner.Define(compound.Scope.Name(i), ClickConfigText.Expand(compound.Scope.Value(i), inner), true);
             }
 
+            _expansionDepth++;
             ExpandInto(compound, which, inner);
+            _expansionDepth--;
         }
     }
 

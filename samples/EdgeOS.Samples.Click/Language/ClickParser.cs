@@ -18,6 +18,9 @@ internal sealed partial class ClickParser
     /// <summary>Maximum nesting of compound elements and element groups (Click's limit).</summary>
     public const int MaxDepth = 50;
 
+    /// <summary>Maximum nesting of compound element instances during expansion (a class using a class using ...).</summary>
+    public const int ExpansionDepthMax = 1000;
+
     private const int TunnelType = 0;
     private const int ErrorType = 1;
     private static readonly string[] s_portNames = ["input", "output"];
@@ -35,6 +38,7 @@ internal sealed partial class ClickParser
     private readonly LexerFile _mainFile;
     private LexerFile _file;
     private int _unlexCount;
+    private int _expansionDepth;
     private Compound _c;
     private ParseState? _ps;
 
