@@ -1104,7 +1104,7 @@ internal sealed partial class ClickParser
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            LexError($"{path}: {ex.Message}");
+            LexError($"{path}: {DescribeReadFailure(ex)}");
             return;
         }
 
@@ -1121,6 +1121,10 @@ internal sealed partial class ClickParser
         _ps = oldState;
     }
 
+    // Click's search: an absolute name as is; otherwise each CLICKPATH directory (DIR/conf/click/NAME,
+    // DIR/conf/NAME, DIR/NAME), where an empty CLICKPATH entry, or no CLICKPATH, means the default
+    // directory: the configuration's base directory for the main file, a library's own directory for
+    // libraries.
     private string? FindLibrary(string name)
     {
         if (name.Length == 0)
@@ -1128,39 +1132,60 @@ internal sealed partial class ClickParser
             return null;
         }
 
-        if (Path.IsPathRooted(name))
+        if (name[0] == '/')
         {
-            return File.Exists(name) ? name : null;
+            return name;
         }
 
-        // Relative to the directory of the file being read: the configuration's base directory for the
-        // main file, a library's own directory for nested libraries; then its "conf" subdirectory.
-        string directory;
-        if (!ReferenceEquals(_file, _mainFile))
+        string defaultDirectory;
+        if (ReferenceEquals(_file, _mainFile) && _baseDirectory is not null)
         {
-            int slash = _file.OriginalFileName.LastIndexOf('/');
-            directory = slash > 0 ? _file.OriginalFileName[..slash] : slash == 0 ? "/" : ".";
-        }
-        else if (_baseDirectory is not null)
-        {
-            directory = _baseDirectory;
+            defaultDirectory = _baseDirectory;
         }
         else
         {
-            int slash = _file.OriginalFileName.LastIndexOf('/');
-            directory = slash > 0 ? _file.OriginalFileName[..slash] : ".";
+            int slash = _file.FileName.LastIndexOf('/');
+            defaultDirectory = slash > 0 ? _file.FileName[..slash] : ".";
         }
 
-        foreach (string candidate in new[] { directory + "/" + name, directory + "/conf/" + name })
+        bool defaultUsed = false;
+        foreach (string entry in (Environment.GetEnvironmentVariable("CLICKPATH") ?? string.Empty).Split(':'))
         {
-            if (File.Exists(candidate))
+            if (entry.Length == 0)
             {
-                return candidate;
+                if (!defaultUsed)
+                {
+                    defaultUsed = true;
+                    string candidate = defaultDirectory.TrimEnd('/') + "/" + name;
+                    if (File.Exists(candidate))
+                    {
+                        return candidate;
+                    }
+                }
+
+                continue;
+            }
+
+            string dir = entry.EndsWith('/') ? entry : entry + "/";
+            foreach (string candidate in new[] { dir + "conf/click/" + name, dir + "conf/" + name, dir + name })
+            {
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
             }
         }
 
         return null;
     }
+
+    // The C library's wording for the usual failures, as Click prints strerror().
+    private static string DescribeReadFailure(Exception ex) => ex switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => "No such file or directory",
+        UnauthorizedAccessException => "Permission denied",
+        _ => ex.Message,
+    };
 
     private void YDefine()
     {

@@ -135,4 +135,10 @@ public sealed class ClickVariablesAndRequireTests
     {
         Assert.Equal(["config:1: 'require library' must be used at file scope"], Errors("elementclass C { require(library x.click); input -> output }"));
     }
+    [Fact]
+    public void AbsoluteLibraryPathThatDoesNotExistIsAReadError()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), "clicklang-missing-" + Guid.NewGuid().ToString("N"), "x.click");
+        Assert.Equal([$"config:1: {missing}: No such file or directory"], Errors($"require(library {missing});"));
+    }
 }
