@@ -92,23 +92,41 @@ internal static class ClickLanguage
         var startsChain = new bool[n];
         Array.Fill(next, -1);
         Array.Fill(startsChain, true);
+
+        // Connections out of each (element, port), in sorted order, so the search is not quadratic.
+        var outOf = new Dictionary<(int Element, int Port), List<int>>();
+        for (int d = 0; d < n; d++)
+        {
+            (int, int) key = (conn[d].FromElement, conn[d].FromPort);
+            if (!outOf.TryGetValue(key, out List<int>? list))
+            {
+                list = [];
+                outOf[key] = list;
+            }
+
+            list.Add(d);
+        }
+
         for (int c = 0; c < n; c++)
         {
-            if (conn[c].ToPort != 0)
+            if (conn[c].ToPort != 0 || !outOf.TryGetValue((conn[c].ToElement, conn[c].ToPort), out List<int>? candidates))
             {
                 continue;
             }
 
+            // The first candidate into port 0, otherwise the last candidate (Click's choice).
             int result = -1;
-            for (int d = 0; d < n; d++)
+            foreach (int d in candidates)
             {
-                if (d != c && conn[d].FromElement == conn[c].ToElement && conn[d].FromPort == conn[c].ToPort)
+                if (d == c)
                 {
-                    result = d;
-                    if (conn[d].ToPort == 0)
-                    {
-                        break;
-                    }
+                    continue;
+                }
+
+                result = d;
+                if (conn[d].ToPort == 0)
+                {
+                    break;
                 }
             }
 

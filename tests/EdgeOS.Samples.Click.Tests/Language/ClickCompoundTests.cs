@@ -318,4 +318,26 @@ public sealed class ClickCompoundTests
         string[] errors = Errors(text);
         Assert.Contains("config:2: maximum element group nesting depth exceeded", errors);
     }
+    [Fact]
+    public void DefinitionsInsideACompoundMaySeeItsFormals()
+    {
+        string flat = Flatten("elementclass C { $a | define($b x$a); input -> Test($b) -> output }\nIdle -> C(5) -> Discard;");
+        Assert.Contains("C@2/Test@1 :: Test(x5);", flat, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OverloadErrorListsEveryCandidateInOrder()
+    {
+        const string Text = "elementclass Two {\n  input -> output\n||\n  $a | input -> output\n}\nIdle -> Two(1, 2) -> Discard;";
+        (RouterGraph? graph, ClickErrors errors) = Parse(Text);
+        Assert.Null(graph);
+        var writer = new StringWriter();
+        errors.WriteTo(writer);
+        Assert.Equal(
+            "config:6: no match for 'Two[2 arguments, 1 input, 1 output]'\n"
+            + "config:2: candidates are:\n"
+            + "config:2:   Two[1 input, 1 output]\n"
+            + "config:4:   Two(<arg>)[1 input, 1 output]\n",
+            writer.ToString());
+    }
 }

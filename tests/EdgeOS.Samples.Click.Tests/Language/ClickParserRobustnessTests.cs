@@ -133,4 +133,18 @@ public sealed class ClickParserRobustnessTests
         Assert.StartsWith("e/E198@1/E197@1/", graph.Elements[2].Name, StringComparison.Ordinal);
         Assert.Equal(2, graph.Connections.Count);
     }
+    [Fact]
+    public void LongChainFlattensIntoOneChain()
+    {
+        const int Count = 5000;
+        string text = "Idle" + string.Concat(Enumerable.Repeat(" -> Null", Count - 2)) + " -> Discard;";
+        (RouterGraph? graph, ClickErrors errors) = Parse(text);
+        Assert.Empty(errors.Messages);
+        Assert.NotNull(graph);
+        Assert.Equal(Count, graph.Elements.Count);
+        Assert.Equal(Count - 1, graph.Connections.Count);
+        string[] lines = ClickLanguage.Flatten(graph).Split('\n');
+        Assert.Equal("Idle@1 -> Null@2", lines[Count + 1]);
+        Assert.Equal($"    -> Discard@{Count};", lines[(2 * Count) - 1]);
+    }
 }
