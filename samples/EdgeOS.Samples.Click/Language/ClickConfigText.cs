@@ -879,6 +879,8 @@ internal static class ClickConfigText
         }
 
     Done:
+        // As in Click, when everything substituted so far is empty (a configuration that is only "$x" with
+        // $x empty), the configuration is returned as written.
         if (output is null || output.Length == 0)
         {
             return config;
