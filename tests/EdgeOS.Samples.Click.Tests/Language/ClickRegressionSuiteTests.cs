@@ -183,6 +183,19 @@ public sealed partial class ClickRegressionSuiteTests
         Assert.Equal(["\"A B C\"", "\"A\"", "\"C\"", "\"\"", "\"F\"", "\"G\"", "\"J\""], prints);
     }
 
+    [Fact]
+    public void HandlersExpansion01LeavesScriptExpressionsForTheRuntime()
+    {
+        const string Text = "\n\tdefine($j sub)\n\tScript(print $(add 1 2),\n\t\tset i add,\n\t\tprint $($i 3 4),\n\t\tprint $($(s.run).name),\n\t\tprint $($j 8 5),\n\t\tprint $($j.run),\n\t\tstop)\n\ts :: Script(TYPE PASSIVE,\n\t\treturn i2)\n\tsub :: Script(TYPE PASSIVE, return Hello)\n\ti1, i2 :: Idle";
+        (RouterGraph? graph, ClickErrors errors) = Parse(Text);
+        Assert.Empty(errors.Messages);
+        Assert.NotNull(graph);
+        Assert.Equal("Script@1", graph.Elements[0].Name);
+        Assert.Equal(
+            "print $(add 1 2),\n\t\tset i add,\n\t\tprint $($i 3 4),\n\t\tprint $($(s.run).name),\n\t\tprint $(sub 8 5),\n\t\tprint $(sub.run),\n\t\tstop",
+            graph.Elements[0].Configuration);
+    }
+
     [GeneratedRegex(@"Paint@\d+")]
     private static partial Regex PaintNumber();
 }
