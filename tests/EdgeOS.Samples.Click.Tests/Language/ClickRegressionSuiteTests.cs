@@ -196,6 +196,36 @@ public sealed partial class ClickRegressionSuiteTests
             graph.Elements[0].Configuration);
     }
 
+    [Fact]
+    public void StandardLibrary01NestedAndRepeatedLibraries()
+    {
+        string dir = Directory.CreateTempSubdirectory("clicklang").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "dir"));
+            File.WriteAllText(Path.Combine(dir, "lib"), "require(library dir/lib2)\nelementclass A { b :: B; }\n");
+            File.WriteAllText(Path.Combine(dir, "dir", "lib2"), "elementclass B { i :: Idle; }\n");
+            File.WriteAllText(Path.Combine(dir, "lib3"), "require(library lib)\n");
+            (RouterGraph? graph, ClickErrors errors) = Parse("require(library lib, library lib3)\na :: A;\n", "main", baseDirectory: dir);
+            Assert.Empty(errors.Messages);
+            Assert.NotNull(graph);
+            Assert.Equal(["a/b/i"], graph.Elements.Select(e => e.Name));
+            Assert.Equal(Lines("a/b/i :: Idle;", ""), ClickLanguage.Flatten(graph));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void StandardLandmarks01PreprocessorLineMarkers()
+    {
+        // What "cpp A" produces for Click's test: line markers with trailing flags.
+        const string Cpp = "# 1 \"A\"\n\nx :: Idle;\nyy :: Idle;\n# 1 \"B\" 1\nx :: Idle;\n# 5 \"A\" 2\ny :: PushNull;\nx[1] -> y -> x;\ny -> [1]x;\n";
+        Assert.Equal(["B:1: redeclaration of element 'x'", "A:2: element 'x' previously declared here"], Errors(Cpp, "<stdin>"));
+    }
+
     [GeneratedRegex(@"Paint@\d+")]
     private static partial Regex PaintNumber();
 }
