@@ -805,7 +805,9 @@ internal static class IPFilterParser
         // One integer comparison on a field of at most 32 bits, with an optional user mask.
         private ClassifierExpression Build(Primitive primitive, uint? userMask, string op, uint value)
         {
-            (FieldBase fieldBase, int offset, uint fieldMask, int shift, uint guardProto) = Layout(primitive);
+            (FieldBase fieldBase, int offset, uint fieldMask, int shift, uint guardProto) = primitive.Type == PrimitiveType.Port
+                ? (FieldBase.Transport, 0, 0xFFFFu, 0, primitive.Proto)
+                : Layout(primitive);
             uint mask = fieldMask;
             if (userMask is uint m)
             {
