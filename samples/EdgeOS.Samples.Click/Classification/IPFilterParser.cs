@@ -367,6 +367,21 @@ internal static class IPFilterParser
                     throw Error(word is null ? "missing type after 'ip'" : $"unknown type 'ip {word}'");
                 }
             }
+            else if (word is "tcpudp")
+            {
+                // Click's name for "tcp or udp": a primitive alone, or the protocol qualifier of 'port'.
+                Position++;
+                if (Peek() == "port")
+                {
+                    qualified = true;
+                }
+                else
+                {
+                    primitive.Type = PrimitiveType.Proto;
+                    _previous = primitive;
+                    return ClassifierExpression.Or(ProtoTest(FieldOperation.Equal, false, ProtoTcp), ProtoTest(FieldOperation.Equal, false, ProtoUdp));
+                }
+            }
             else if (word is "tcp" or "udp" or "icmp")
             {
                 string? after = Peek(1);

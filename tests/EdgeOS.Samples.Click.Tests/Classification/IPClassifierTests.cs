@@ -84,6 +84,11 @@ public sealed class IPClassifierTests
     [InlineData("icmp", 1, true)]
     [InlineData("ip proto igmp", 2, true)]
     [InlineData("proto tcp or 17", 17, true)]
+    [InlineData("tcpudp", 17, true)]
+    [InlineData("tcpudp", 6, true)]
+    [InlineData("tcpudp", 1, false)]
+    [InlineData("tcpudp port 80", 17, true)]
+    [InlineData("tcpudp port 81", 6, false)]
     public void ProtocolPrimitives(string pattern, byte proto, bool expected)
         => Assert.Equal(expected, Matches(pattern, Ip(proto: proto)));
 
