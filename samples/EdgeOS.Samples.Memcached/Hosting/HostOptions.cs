@@ -25,6 +25,11 @@ internal sealed class HostOptions
 
     public int Verbosity { get; private set; }
 
+    /// <summary>memcached's -t: worker threads, here the FWP runtime's workers that run every tenant's requests.</summary>
+    public int Threads { get; private set; } = 4;
+
+    public const int ThreadsMax = 256;
+
     public const string Usage =
         "usage: EdgeOS.Samples.Memcached [--tenants N] [--port-base P | -p P] [-U UDP_PORT_BASE (0 = off)] [-m MiB] [-I SIZE[k|m]] [-c CONNS] [-l ADDR] [-v|-vv] [-t THREADS]";
 
@@ -104,12 +109,13 @@ internal sealed class HostOptions
                     o.Listen = address;
                     break;
                 case "-t":
-                    if (!TryInt(Next(), 1, 1024, out _))
+                    if (!TryInt(Next(), 1, ThreadsMax, out int threads))
                     {
-                        error = "-t needs 1..1024";
+                        error = $"-t needs 1..{ThreadsMax}";
                         return null;
                     }
 
+                    o.Threads = threads;
                     break;
                 case "-v":
                 case "-vv":

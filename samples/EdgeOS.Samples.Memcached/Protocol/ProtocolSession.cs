@@ -19,7 +19,7 @@ internal enum SessionStatus
 /// connection; a connection whose first byte is 0x80 speaks the binary protocol instead (as memcached decides).
 /// </summary>
 /// <remarks>
-/// Not thread-safe: the transport calls it with the tenant's <see cref="ServerContext.Gate"/> held. The only state
+/// Not thread-safe: it runs only inside the tenant's FWP handler, one message at a time (or on a test's thread). The only state
 /// between calls is a partly received value (written straight into an allocated, unlinked item) or a count of
 /// bytes to discard, so many requests in one read (pipelining) and one request over many reads both work.
 /// </remarks>
@@ -70,6 +70,9 @@ internal sealed partial class ProtocolSession
     internal ArrayBufferWriter<byte>? BoundaryWriter { get; set; }
 
     private void MarkBoundary() => Boundaries?.Add(BoundaryWriter!.WrittenCount);
+
+    /// <summary>The connection's number in memcached's verbose output (its socket's file descriptor).</summary>
+    public int Descriptor { get; init; }
 
     /// <summary>Whether the session is in the middle of receiving a value.</summary>
     public bool HasPendingValue => _pendingItem != 0;
@@ -140,6 +143,16 @@ internal sealed partial class ProtocolSession
             _pendingItem = 0;
         }
 
+        _swallowBytes = 0;
+    }
+
+    /// <summary>
+    /// Drops a partly received value without touching the store: the store it was allocated in is gone (the tenant's
+    /// FWP was restarted from its template after a fault), so the handle means nothing any more.
+    /// </summary>
+    public void Forget()
+    {
+        _pendingItem = 0;
         _swallowBytes = 0;
     }
 
