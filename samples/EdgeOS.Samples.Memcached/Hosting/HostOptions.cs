@@ -31,7 +31,7 @@ internal sealed class HostOptions
     public const int ThreadsMax = 256;
 
     public const string Usage =
-        "usage: EdgeOS.Samples.Memcached [--tenants N] [--port-base P | -p P] [-U UDP_PORT_BASE (0 = off)] [-m MiB] [-I SIZE[k|m]] [-c CONNS] [-l ADDR] [-v|-vv] [-t THREADS]";
+        "usage: EdgeOS.Samples.Memcached [--tenants N] [--port-base P | -p P] [-U UDP_PORT_BASE (0 = off)] [-m MiB] [-I SIZE[k|m]] [-c CONNS] [-l ADDR] [-v|-vv] [-t THREADS (FWP workers, default 4)]";
 
     /// <summary>Parses the arguments; returns null and an error message when they are wrong.</summary>
     public static HostOptions? Parse(string[] args, out string? error)
@@ -120,10 +120,20 @@ internal sealed class HostOptions
                 case "-v":
                 case "-vv":
                 case "-vvv":
-                    o.Verbosity = a.Length - 1;
+                    // As memcached: every v adds a level, so "-v -v" is "-vv".
+                    o.Verbosity += a.Length - 1;
+                    if (o.Verbosity > 2)
+                    {
+                        error = "-vvv (memcached's per-connection state-machine trace) is not supported: use -v (errors) or -vv (commands and responses)";
+                        return null;
+                    }
+
                     break;
                 default:
-                    error = $"unknown argument '{a}'";
+                    // memcached's getopt refusal, word for word, then our usage.
+                    error = a.Length > 1 && a[0] == '-' && a[1] != '-'
+                        ? $"invalid option -- '{a[1]}'\nIllegal argument \"?\""
+                        : $"unknown argument '{a}'";
                     return null;
             }
         }

@@ -56,6 +56,11 @@ internal sealed class TcpServer : IAsyncDisposable
             {
                 Interlocked.Decrement(ref context.CurrConnections);
                 Interlocked.Increment(ref context.RejectedConnections);
+                if (context.Verbosity > 0)
+                {
+                    VerboseLog.Line("Too many open connections");
+                }
+
                 try
                 {
                     socket.Send(s_tooMany);

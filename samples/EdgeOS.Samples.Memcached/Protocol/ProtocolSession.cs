@@ -74,6 +74,12 @@ internal sealed partial class ProtocolSession
     /// <summary>The connection's number in memcached's verbose output (its socket's file descriptor).</summary>
     public int Descriptor { get; init; }
 
+    // memcached's verbose output (-vv) is on for this tenant.
+    private bool Verbose => _context.Verbosity > 1;
+
+    // A binary request's header is dumped once even when its body takes several reads.
+    private bool _binaryHeaderLogged;
+
     /// <summary>Whether the session is in the middle of receiving a value.</summary>
     public bool HasPendingValue => _pendingItem != 0;
 
@@ -114,6 +120,10 @@ internal sealed partial class ProtocolSession
             if (_protocol == 0)
             {
                 _protocol = input.FirstSpan[0] == BinaryMagicRequest ? 2 : 1;
+                if (Verbose && Boundaries is null)
+                {
+                    VerboseLog.Negotiated(Descriptor, _protocol == 2);
+                }
             }
 
             SessionStatus status;
@@ -121,6 +131,7 @@ internal sealed partial class ProtocolSession
             if (_protocol == 2)
             {
                 status = ProcessBinary(ref input, output, out progressed);
+                _binaryHeaderLogged &= !progressed;
             }
             else
             {
@@ -229,6 +240,11 @@ internal sealed partial class ProtocolSession
         progressed = true;
         _noreply = false;
         MarkBoundary();
+        if (Verbose)
+        {
+            VerboseLog.Received(Descriptor, line);
+        }
+
         return ProcessCommand(line, output);
     }
 
@@ -358,7 +374,17 @@ internal sealed partial class ProtocolSession
         if (_noreply)
         {
             _noreply = false;
+            if (Verbose)
+            {
+                VerboseLog.Sent(Descriptor, "NOREPLY "u8, text);
+            }
+
             return;
+        }
+
+        if (Verbose)
+        {
+            VerboseLog.Sent(Descriptor, default, text);
         }
 
         output.Put(text);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -61,18 +60,19 @@ internal static class VerboseLog
         Line(string.Create(CultureInfo.InvariantCulture, $"{descriptor}: Client using the {(binary ? "binary" : "ascii")} protocol"));
 
     /// <summary>A received text command line (without its line end).</summary>
-    public static void Received(int descriptor, ReadOnlySpan<byte> line) =>
-        Line(string.Create(CultureInfo.InvariantCulture, $"<{descriptor} {Encoding.Latin1.GetString(line)}"));
+    public static void Received(int descriptor, ReadOnlySpan<byte> line) => Received(descriptor, default, line);
 
-    /// <summary>A response line memcached logs (its out_string path), or "sending key ...".</summary>
-    public static void Sent(int descriptor, ReadOnlySpan<byte> line) =>
-        Line(string.Create(CultureInfo.InvariantCulture, $">{descriptor} {Encoding.Latin1.GetString(line)}"));
+    /// <summary>A received command: a prefix ("GET ") and the line or key.</summary>
+    public static void Received(int descriptor, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> line) =>
+        Line(string.Create(CultureInfo.InvariantCulture, $"<{descriptor} {Encoding.Latin1.GetString(prefix)}{Encoding.Latin1.GetString(line)}"));
+
+    /// <summary>A response line memcached logs (its out_string path), or "sending key ...": a prefix and the text.</summary>
+    public static void Sent(int descriptor, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> text) =>
+        Line(string.Create(CultureInfo.InvariantCulture, $">{descriptor} {Encoding.Latin1.GetString(prefix)}{Encoding.Latin1.GetString(text)}"));
 
     /// <summary>A 24-byte binary header as memcached dumps it: a title line, then four bytes per line.</summary>
-    public static void BinaryHeader(int descriptor, bool received, ReadOnlySequence<byte> header)
+    public static void BinaryHeader(int descriptor, bool received, ReadOnlySpan<byte> bytes)
     {
-        Span<byte> bytes = stackalloc byte[24];
-        header.Slice(0, 24).CopyTo(bytes);
         StringBuilder text = new();
         char direction = received ? '<' : '>';
         text.Append(CultureInfo.InvariantCulture, $"{direction}{descriptor} {(received ? "Read binary protocol data:" : "Writing bin response:")}");
