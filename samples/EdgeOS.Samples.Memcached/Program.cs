@@ -1,7 +1,9 @@
 // A multi-tenant memcached: tenant i answers on TCP and UDP port --port-base + i with its own memory, LRU and stats.
+// Every tenant is a featherweight process spawned from one template; -t workers run all of them.
 // Usage: dotnet run -c Release --project samples/EdgeOS.Samples.Memcached -- --tenants 100 -m 8
 using System.Runtime.InteropServices;
 using EdgeOS.Core.Memory;
+using EdgeOS.Fwp;
 using EdgeOS.Samples.Memcached.Hosting;
 using EdgeOS.Samples.Memcached.Storage;
 
@@ -13,7 +15,7 @@ if (options is null)
     return 2;
 }
 
-// Ctrl+C (SIGINT) and SIGTERM both end the wait below, so the listeners close and the regions are freed in order.
+// Ctrl+C (SIGINT) and SIGTERM both end the wait below, so the listeners close and the FWPs end in order.
 using CancellationTokenSource stop = new();
 void OnSignal(PosixSignalContext context)
 {
@@ -25,30 +27,50 @@ using PosixSignalRegistration onInterrupt = PosixSignalRegistration.Create(Posix
 using PosixSignalRegistration onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
 MemoryAccount host = new("memcached-host");
+ChannelTable channels = new();
+long areaBytes = ItemStore.RequiredAreaBytes(options.MemoryBytes, options.ItemSizeMax);
+
+// One template for every tenant: its start-up formats an empty store; the image is shared, each tenant copies the
+// 4 KiB chunks it writes. The inbox holds the 12-byte channel messages (one outstanding per connection).
+using FwpTemplate template = FwpTemplate.Create<MemcachedProgram>(
+    new FwpTemplateOptions
+    {
+        Name = "memcached",
+        StateSizeBytes = areaBytes,
+        InboxSizeBytes = 4096,
+        RestartsMax = int.MaxValue,
+        Account = host,
+    },
+    new TemplateArgument(options.MemoryBytes, options.ItemSizeMax, StoreClock.System.UnixSeconds, channels, options.Verbosity));
+FwpRuntime runtime = new(new FwpRuntimeOptions { WorkerCount = options.Threads, Name = "memcached", ShutdownMode = FwpShutdownMode.Drain });
+runtime.Start();
+
 var tenants = new List<Tenant>(options.Tenants);
 var tcp = new List<TcpServer>(options.Tenants);
 var udp = new List<UdpServer>(options.Tenants);
+int exitCode = 0;
 try
 {
     for (int i = 0; i < options.Tenants; i++)
     {
-        var tenant = new Tenant(i, options, host, StoreClock.System);
+        var tenant = new Tenant(i, options, runtime, template, StoreClock.System);
         tenants.Add(tenant);
+
         // UDP first: a client that sees the TCP port open may send datagrams at once.
         if (tenant.UdpPort != 0)
         {
-            var u = new UdpServer(tenant, options.Listen);
+            var u = new UdpServer(tenant, options.Listen, channels);
             udp.Add(u);
             u.Start();
         }
 
-        var t = new TcpServer(tenant, options.Listen);
+        var t = new TcpServer(tenant, options.Listen, channels);
         tcp.Add(t);
         t.Start();
     }
 
     string udpText = options.UdpPortBase == 0 ? "off" : $"{options.UdpPortBase}..{options.UdpPortBase + options.Tenants - 1}";
-    Console.WriteLine($"ready: {options.Tenants} tenant(s) on {options.Listen} tcp {options.PortBase}..{options.PortBase + options.Tenants - 1} udp {udpText}, -m {options.MemoryBytes >> 20} MiB, -I {options.ItemSizeMax} bytes, -c {options.MaxConnections}");
+    Console.WriteLine($"ready: {options.Tenants} tenant(s) on {options.Listen} tcp {options.PortBase}..{options.PortBase + options.Tenants - 1} udp {udpText}, -m {options.MemoryBytes >> 20} MiB, -I {options.ItemSizeMax} bytes, -c {options.MaxConnections}, -t {options.Threads}");
     Console.Out.Flush();
     try
     {
@@ -63,16 +85,14 @@ try
 catch (System.Net.Sockets.SocketException e)
 {
     Console.Error.WriteLine($"error: cannot listen: {e.Message}");
-    return 1;
+    exitCode = 1;
 }
 finally
 {
+    // Listeners and connections first (a closing connection still asks its FWP to give back a partial value), then
+    // the runtime, which ends every tenant's FWP and gives its private chunks back.
     await Task.WhenAll(tcp.Select(t => t.DisposeAsync().AsTask()).Concat(udp.Select(u => u.DisposeAsync().AsTask())));
-
-    foreach (Tenant t in tenants)
-    {
-        t.Dispose();
-    }
+    await runtime.StopAsync();
 }
 
-return 0;
+return exitCode;

@@ -30,6 +30,15 @@ public readonly ref struct FwpContext
     /// <summary>The size of the state region in bytes (the template's <see cref="FwpTemplateOptions.StateSizeBytes"/>).</summary>
     public long StateSizeBytes => _instance.View.Length;
 
+    /// <summary>
+    /// The instance's copy-on-write state view itself, for state code written against EdgeOS.Core's
+    /// <see cref="CowView"/> (a data structure that takes a view and keeps it in a field between its own calls). It is
+    /// the view the other state members use, with the same rules: use it only during this call and on this thread,
+    /// never reset, dispose or return it (the runtime does that when the incarnation ends), and let go of it before
+    /// returning.
+    /// </summary>
+    public CowView StateView => _instance.View;
+
     /// <summary>The instance's own capability table, for capabilities it receives or makes at run time.</summary>
     public CapabilityTable Capabilities => _instance.Table;
 

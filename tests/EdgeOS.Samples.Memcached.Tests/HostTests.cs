@@ -35,14 +35,31 @@ public sealed class HostTests
     }
 
     [Fact]
-    public void ManyTenantsStartAndEachAnswers()
+    public void ThousandTenantsEachAnswerStayIsolatedAndShutDownOnInterrupt()
     {
-        using HostProcess host = new(tenants: 200, extra: "-m 2 -I 512k");
-        for (int i = 0; i < 200; i++)
+        const int tenants = 1000;
+        using HostProcess host = new(tenants, extra: "-m 1 -I 512k -t 2");
+
+        // Every tenant is touched: a value of its own under the same key, read back.
+        for (int i = 0; i < tenants; i++)
         {
-            Assert.Equal("STORED\r\nVALUE k 0 3\r\n" + i.ToString("D3", System.Globalization.CultureInfo.InvariantCulture) + "\r\nEND\r\n",
-                Ask(host.PortBase + i, $"set k 0 0 3\r\n{i:D3}\r\nget k\r\n"));
+            string value = i.ToString("D4", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal($"STORED\r\nVALUE k 0 4\r\n{value}\r\nEND\r\n", Ask(host.PortBase + i, $"set k 0 0 4\r\n{value}\r\nget k\r\n"));
         }
+
+        // Flushing one tenant empties it and nobody else: its neighbours and the last tenant keep their value.
+        Assert.Equal("OK\r\n", Ask(host.PortBase + 500, "flush_all\r\n"));
+        Assert.Equal("END\r\n", Ask(host.PortBase + 500, "get k\r\n"));
+        Assert.Equal("VALUE k 0 4\r\n0499\r\nEND\r\n", Ask(host.PortBase + 499, "get k\r\n"));
+        Assert.Equal("VALUE k 0 4\r\n0501\r\nEND\r\n", Ask(host.PortBase + 501, "get k\r\n"));
+        Assert.Equal("VALUE k 0 4\r\n0999\r\nEND\r\n", Ask(host.PortBase + 999, "get k\r\n"));
+        Assert.Contains("STAT cmd_flush 1\r\n", Ask(host.PortBase + 500, "stats\r\n"), StringComparison.Ordinal);
+        Assert.Contains("STAT cmd_flush 0\r\n", Ask(host.PortBase + 999, "stats\r\n"), StringComparison.Ordinal);
+
+        Processes.Run("/bin/kill", $"-INT {host.Process.Id}");
+        Assert.True(host.Process.WaitForExit(60_000), "the host did not exit after SIGINT");
+        Assert.Equal(0, host.Process.ExitCode);
+        Assert.Contains("shutting down", host.Process.StandardOutput.ReadToEnd(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -10,20 +10,36 @@ using Xunit;
 
 namespace EdgeOS.Samples.Memcached.Tests;
 
-/// <summary>A store in its own region with a manual clock, and a session on it.</summary>
+/// <summary>
+/// A store as a tenant has it: formatted into a template region, frozen into a copy-on-write image, used through a
+/// private view of it (every first write to a chunk copies it, as in a tenant's FWP); a manual clock and a session.
+/// </summary>
 internal sealed unsafe class StoreFixture : IDisposable
 {
-    private readonly MemoryRegion _region;
+    private readonly CowImage _image;
+    private readonly CowView _view;
 
     public StoreFixture(long maxBytes = 8L << 20, long itemSizeMax = 1 << 20)
     {
         long area = ItemStore.RequiredAreaBytes(maxBytes, itemSizeMax);
-        _region = MemoryRegion.Allocate(area, new MemoryRegionOptions { AlignmentBytes = 4096 });
         Clock = new ManualStoreClock(1_700_000_000);
-        Store = new ItemStore(new PointerStoreMemory(_region.DangerousPointer, _region.Length), Clock, maxBytes, itemSizeMax);
+        using (MemoryRegion template = MemoryRegion.Allocate(area, new MemoryRegionOptions { AlignmentBytes = 4096, ZeroFill = true }))
+        {
+            ItemStore.Format(new PointerStoreMemory(template.DangerousPointer, template.Length), Clock.UnixSeconds, maxBytes, itemSizeMax);
+            _image = CowImage.Create(template);
+        }
+
+        Account = new MemoryAccount("fixture tenant", area + (area / 512) + 4096);
+        _view = _image.CreateView(Account);
+        Store = new ItemStore(Clock);
+        Store.Bind(_view);
         Context = new ServerContext(Store);
         Session = new ProtocolSession(Context);
     }
+
+    public MemoryAccount Account { get; }
+
+    public CowView View => _view;
 
     public ManualStoreClock Clock { get; }
 
@@ -57,7 +73,11 @@ internal sealed unsafe class StoreFixture : IDisposable
         return output.WrittenSpan.ToArray();
     }
 
-    public void Dispose() => _region.Dispose();
+    public void Dispose()
+    {
+        _view.Dispose();
+        _image.Dispose();
+    }
 }
 
 /// <summary>Starts processes the integration tests need and finds free loopback ports.</summary>

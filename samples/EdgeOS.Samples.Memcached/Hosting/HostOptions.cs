@@ -25,8 +25,13 @@ internal sealed class HostOptions
 
     public int Verbosity { get; private set; }
 
+    /// <summary>memcached's -t: worker threads, here the FWP runtime's workers that run every tenant's requests.</summary>
+    public int Threads { get; private set; } = 4;
+
+    public const int ThreadsMax = 256;
+
     public const string Usage =
-        "usage: EdgeOS.Samples.Memcached [--tenants N] [--port-base P | -p P] [-U UDP_PORT_BASE (0 = off)] [-m MiB] [-I SIZE[k|m]] [-c CONNS] [-l ADDR] [-v|-vv] [-t THREADS]";
+        "usage: EdgeOS.Samples.Memcached [--tenants N] [--port-base P | -p P] [-U UDP_PORT_BASE (0 = off)] [-m MiB] [-I SIZE[k|m]] [-c CONNS] [-l ADDR] [-v|-vv] [-t THREADS (FWP workers, default 4)]";
 
     /// <summary>Parses the arguments; returns null and an error message when they are wrong.</summary>
     public static HostOptions? Parse(string[] args, out string? error)
@@ -104,20 +109,31 @@ internal sealed class HostOptions
                     o.Listen = address;
                     break;
                 case "-t":
-                    if (!TryInt(Next(), 1, 1024, out _))
+                    if (!TryInt(Next(), 1, ThreadsMax, out int threads))
                     {
-                        error = "-t needs 1..1024";
+                        error = $"-t needs 1..{ThreadsMax}";
                         return null;
                     }
 
+                    o.Threads = threads;
                     break;
                 case "-v":
                 case "-vv":
                 case "-vvv":
-                    o.Verbosity = a.Length - 1;
+                    // As memcached: every v adds a level, so "-v -v" is "-vv".
+                    o.Verbosity += a.Length - 1;
+                    if (o.Verbosity > 2)
+                    {
+                        error = "-vvv (memcached's per-connection state-machine trace) is not supported: use -v (errors) or -vv (commands and responses)";
+                        return null;
+                    }
+
                     break;
                 default:
-                    error = $"unknown argument '{a}'";
+                    // memcached's getopt refusal, word for word, then our usage.
+                    error = a.Length > 1 && a[0] == '-' && a[1] != '-'
+                        ? $"invalid option -- '{a[1]}'\nIllegal argument \"?\""
+                        : $"unknown argument '{a}'";
                     return null;
             }
         }

@@ -8,26 +8,30 @@ namespace EdgeOS.Samples.Memcached.Hosting;
 
 /// <summary>
 /// A tenant's TCP endpoint: accepts connections up to the tenant's limit and runs each over System.IO.Pipelines.
-/// Requests are parsed straight from the pipe's buffers and responses written into the pipe's writer, in order.
+/// Each read is handed to the tenant's FWP (<see cref="TenantChannel"/>), which parses the requests straight from the
+/// pipe's buffers and writes the responses into the pipe's writer, in order; this side only reads, flushes and waits.
 /// </summary>
 internal sealed class TcpServer : IAsyncDisposable
 {
     private static readonly byte[] s_tooMany = "ERROR Too many open connections\r\n"u8.ToArray();
 
     private readonly Tenant _tenant;
+    private readonly ChannelTable _channels;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly HashSet<Socket> _open = [];
     private readonly List<Task> _connections = [];
     private Task? _acceptLoop;
 
-    public TcpServer(Tenant tenant, IPAddress address)
+    public TcpServer(Tenant tenant, IPAddress address, ChannelTable channels)
     {
         _tenant = tenant;
+        _channels = channels;
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listener.Bind(new IPEndPoint(address, tenant.TcpPort));
         _listener.Listen(1024);
+        VerboseLog.Listening(tenant.Context, (int)_listener.SafeHandle.DangerousGetHandle(), "auto-negotiate");
     }
 
     public void Start() => _acceptLoop = AcceptLoopAsync();
@@ -52,6 +56,11 @@ internal sealed class TcpServer : IAsyncDisposable
             {
                 Interlocked.Decrement(ref context.CurrConnections);
                 Interlocked.Increment(ref context.RejectedConnections);
+                if (context.Verbosity > 0)
+                {
+                    VerboseLog.Line("Too many open connections");
+                }
+
                 try
                 {
                     socket.Send(s_tooMany);
@@ -78,26 +87,32 @@ internal sealed class TcpServer : IAsyncDisposable
     private async Task RunConnectionAsync(Socket socket)
     {
         ServerContext context = _tenant.Context;
-        ProtocolSession session = new(context);
+        int descriptor = (int)socket.SafeHandle.DangerousGetHandle();
+        ProtocolSession session = new(context) { Descriptor = descriptor };
         await using NetworkStream stream = new(socket, ownsSocket: true);
         PipeReader reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16384, minimumReadSize: 4096));
         PipeWriter writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16384));
+        TenantChannel channel = new(_tenant, session, writer, descriptor, resetAfterEach: false);
+        _channels.Add(channel);
+        VerboseLog.NewConnection(context, descriptor);
+        bool started = false;
         try
         {
             while (true)
             {
                 ReadResult read = await reader.ReadAsync(_stop.Token).ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = read.Buffer;
-                long before = buffer.Length;
-                SessionStatus status;
-                lock (context.Gate)
-                {
-                    status = session.Process(ref buffer, writer);
-                }
+                channel.Input = read.Buffer;
+                long before = read.Buffer.Length;
 
-                Interlocked.Add(ref context.BytesRead, before - buffer.Length);
+                // The tenant's FWP parses and answers on a runtime worker, writing into the pipe writer; this task
+                // waits (no thread held) and then gives the consumed bytes back and flushes.
+                started = true;
+                SessionStatus status = await channel.RunAsync(ChannelOp.Process).ConfigureAwait(false);
+                ReadOnlySequence<byte> rest = channel.Input;
+                channel.Input = default;
+                Interlocked.Add(ref context.BytesRead, before - rest.Length);
                 Interlocked.Add(ref context.BytesWritten, writer.UnflushedBytes);
-                reader.AdvanceTo(buffer.Start, buffer.End);
+                reader.AdvanceTo(rest.Start, rest.End);
                 FlushResult flushed = await writer.FlushAsync(_stop.Token).ConfigureAwait(false);
                 if (status == SessionStatus.Close || read.IsCompleted || flushed.IsCompleted)
                 {
@@ -109,13 +124,26 @@ internal sealed class TcpServer : IAsyncDisposable
         {
             // A reset or closed connection ends this connection only.
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The handler failed on this connection's request: its tenant's FWP restarts; the connection closes.
+        }
         finally
         {
-            lock (context.Gate)
+            if (started && session.HasPendingValue)
             {
-                session.Abort();
+                try
+                {
+                    await channel.RunAsync(ChannelOp.Abort).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // The FWP faulted giving the item back: it restarts with an empty store, so nothing leaks.
+                }
             }
 
+            _channels.Remove(channel);
+            VerboseLog.ConnectionClosed(context, descriptor);
             await reader.CompleteAsync().ConfigureAwait(false);
             try
             {

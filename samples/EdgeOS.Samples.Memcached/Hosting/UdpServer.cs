@@ -17,15 +17,18 @@ internal sealed class UdpServer : IAsyncDisposable
     public const int DatagramBytesMax = 1400;
 
     private readonly Tenant _tenant;
+    private readonly ChannelTable _channels;
     private readonly Socket _socket;
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
-    public UdpServer(Tenant tenant, IPAddress address)
+    public UdpServer(Tenant tenant, IPAddress address, ChannelTable channels)
     {
         _tenant = tenant;
+        _channels = channels;
         _socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _socket.Bind(new IPEndPoint(address, tenant.UdpPort));
+        VerboseLog.Listening(tenant.Context, (int)_socket.SafeHandle.DangerousGetHandle(), "udp");
     }
 
     public void Start() => _loop = ReceiveLoopAsync();
@@ -33,12 +36,15 @@ internal sealed class UdpServer : IAsyncDisposable
     private async Task ReceiveLoopAsync()
     {
         ServerContext context = _tenant.Context;
-        ProtocolSession session = new(context);
+        int descriptor = (int)_socket.SafeHandle.DangerousGetHandle();
+        ProtocolSession session = new(context) { Descriptor = descriptor };
         byte[] receive = new byte[65536];
         ArrayBufferWriter<byte> response = new(16384);
         List<int> boundaries = [];
         session.Boundaries = boundaries;
         session.BoundaryWriter = response;
+        TenantChannel channel = new(_tenant, session, response, descriptor, resetAfterEach: true);
+        _channels.Add(channel);
         byte[] datagram = new byte[DatagramBytesMax];
         EndPoint any = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!_stop.IsCancellationRequested)
@@ -71,12 +77,19 @@ internal sealed class UdpServer : IAsyncDisposable
             }
             else
             {
-                ReadOnlySequence<byte> input = new(receive, FrameHeaderBytes, r.ReceivedBytes - FrameHeaderBytes);
-                lock (context.Gate)
+                // The tenant's FWP runs the datagram's requests and resets the session (a datagram stands alone).
+                channel.Input = new ReadOnlySequence<byte>(receive, FrameHeaderBytes, r.ReceivedBytes - FrameHeaderBytes);
+                try
                 {
-                    session.Process(ref input, response);
-                    session.Reset();
+                    await channel.RunAsync(ChannelOp.Process).ConfigureAwait(false);
                 }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // The handler failed: the tenant's FWP restarts; this datagram gets no answer, the next ones do.
+                    continue;
+                }
+
+                channel.Input = default;
             }
 
             Interlocked.Add(ref context.BytesRead, r.ReceivedBytes);
@@ -88,6 +101,8 @@ internal sealed class UdpServer : IAsyncDisposable
                 start = Math.Max(start, end);
             }
         }
+
+        _channels.Remove(channel);
     }
 
     private async Task SendAsync(ushort requestId, ReadOnlyMemory<byte> payload, byte[] datagram, EndPoint to)

@@ -44,6 +44,12 @@ internal sealed partial class ProtocolSession
             return SessionStatus.Close;
         }
 
+        if (Verbose && !_binaryHeaderLogged)
+        {
+            _binaryHeaderLogged = true;
+            VerboseLog.BinaryHeader(Descriptor, received: true, header);
+        }
+
         byte opcode = header[1];
         int keyLength = BinaryPrimitives.ReadUInt16BigEndian(header[2..]);
         int extrasLength = header[4];
@@ -129,6 +135,11 @@ internal sealed partial class ProtocolSession
             case 0x1d:
             {
                 bool touch = baseOp is 0x1c or 0x1d;
+                if (Verbose)
+                {
+                    VerboseLog.Received(Descriptor, touch ? "TOUCH "u8 : "GET "u8, key);
+                }
+
                 uint it = touch
                     ? _store.Touch(key, _store.RealTime(BinaryPrimitives.ReadInt32BigEndian(extras)))
                     : _store.Get(key, _store.Hash(key), update: true);
@@ -182,7 +193,7 @@ internal sealed partial class ProtocolSession
                 bool withValue = baseOp != 0x1c;
                 int valueBytes = withValue ? (int)h.ValueBytes : 0;
                 int keyOut = withKey ? keyLength : 0;
-                WriteBinaryHeader(output, BinaryStatus.Ok, keyOut, 4, 4 + keyOut + valueBytes, h.Cas);
+                WriteBinaryHeader(output, BinaryStatus.Ok, keyOut, 4, 4 + keyOut + valueBytes, h.Cas, casAfterDump: true);
                 Span<byte> flags = output.GetSpan(4);
                 BinaryPrimitives.WriteUInt32BigEndian(flags, h.ClientFlags);
                 output.Advance(4);
@@ -425,7 +436,7 @@ internal sealed partial class ProtocolSession
         return SessionStatus.Close;
     }
 
-    private void WriteBinaryHeader(IBufferWriter<byte> output, BinaryStatus status, int keyLength, int extrasLength, int bodyLength, ulong cas)
+    private void WriteBinaryHeader(IBufferWriter<byte> output, BinaryStatus status, int keyLength, int extrasLength, int bodyLength, ulong cas, bool casAfterDump = false)
     {
         Span<byte> h = output.GetSpan(BinaryHeaderBytes);
         h[0] = BinaryMagicResponse;
@@ -437,6 +448,19 @@ internal sealed partial class ProtocolSession
         BinaryPrimitives.WriteUInt32BigEndian(h[8..], (uint)bodyLength);
         BinaryPrimitives.WriteUInt32LittleEndian(h[12..], _binaryOpaque);
         BinaryPrimitives.WriteUInt64BigEndian(h[16..], cas);
+        if (Verbose)
+        {
+            // memcached dumps a get's response header before it fills in the item's CAS, so its log shows 0 there.
+            Span<byte> dumped = stackalloc byte[BinaryHeaderBytes];
+            h[..BinaryHeaderBytes].CopyTo(dumped);
+            if (casAfterDump)
+            {
+                dumped[16..].Clear();
+            }
+
+            VerboseLog.BinaryHeader(Descriptor, received: false, dumped);
+        }
+
         output.Advance(BinaryHeaderBytes);
     }
 

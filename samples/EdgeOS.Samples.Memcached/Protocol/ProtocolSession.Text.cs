@@ -124,6 +124,11 @@ internal sealed partial class ProtocolSession
 
                 break;
             case var _ when cmd.SequenceEqual("version"u8):
+                if (Verbose)
+                {
+                    VerboseLog.Sent(Descriptor, "VERSION "u8, System.Text.Encoding.ASCII.GetBytes(ServerContext.Version));
+                }
+
                 output.Put("VERSION "u8);
                 output.PutAscii(ServerContext.Version);
                 output.PutCrlf();
@@ -288,6 +293,11 @@ internal sealed partial class ProtocolSession
 
             if (!tooLong)
             {
+                if (Verbose)
+                {
+                    VerboseLog.Sent(Descriptor, "sending key "u8, key);
+                }
+
                 WriteValueLine(it, returnCas, output);
             }
         }
@@ -296,6 +306,11 @@ internal sealed partial class ProtocolSession
         {
             OutString(output, "CLIENT_ERROR bad command line format"u8);
             return SessionStatus.NeedMore;
+        }
+
+        if (Verbose)
+        {
+            VerboseLog.Sent(Descriptor, default, "END"u8);
         }
 
         output.Put("END\r\n"u8);

@@ -19,7 +19,7 @@ internal enum SessionStatus
 /// connection; a connection whose first byte is 0x80 speaks the binary protocol instead (as memcached decides).
 /// </summary>
 /// <remarks>
-/// Not thread-safe: the transport calls it with the tenant's <see cref="ServerContext.Gate"/> held. The only state
+/// Not thread-safe: it runs only inside the tenant's FWP handler, one message at a time (or on a test's thread). The only state
 /// between calls is a partly received value (written straight into an allocated, unlinked item) or a count of
 /// bytes to discard, so many requests in one read (pipelining) and one request over many reads both work.
 /// </remarks>
@@ -71,6 +71,15 @@ internal sealed partial class ProtocolSession
 
     private void MarkBoundary() => Boundaries?.Add(BoundaryWriter!.WrittenCount);
 
+    /// <summary>The connection's number in memcached's verbose output (its socket's file descriptor).</summary>
+    public int Descriptor { get; init; }
+
+    // memcached's verbose output (-vv) is on for this tenant.
+    private bool Verbose => _context.Verbosity > 1;
+
+    // A binary request's header is dumped once even when its body takes several reads.
+    private bool _binaryHeaderLogged;
+
     /// <summary>Whether the session is in the middle of receiving a value.</summary>
     public bool HasPendingValue => _pendingItem != 0;
 
@@ -111,6 +120,10 @@ internal sealed partial class ProtocolSession
             if (_protocol == 0)
             {
                 _protocol = input.FirstSpan[0] == BinaryMagicRequest ? 2 : 1;
+                if (Verbose && Boundaries is null)
+                {
+                    VerboseLog.Negotiated(Descriptor, _protocol == 2);
+                }
             }
 
             SessionStatus status;
@@ -118,6 +131,7 @@ internal sealed partial class ProtocolSession
             if (_protocol == 2)
             {
                 status = ProcessBinary(ref input, output, out progressed);
+                _binaryHeaderLogged &= !progressed;
             }
             else
             {
@@ -140,6 +154,16 @@ internal sealed partial class ProtocolSession
             _pendingItem = 0;
         }
 
+        _swallowBytes = 0;
+    }
+
+    /// <summary>
+    /// Drops a partly received value without touching the store: the store it was allocated in is gone (the tenant's
+    /// FWP was restarted from its template after a fault), so the handle means nothing any more.
+    /// </summary>
+    public void Forget()
+    {
+        _pendingItem = 0;
         _swallowBytes = 0;
     }
 
@@ -216,6 +240,11 @@ internal sealed partial class ProtocolSession
         progressed = true;
         _noreply = false;
         MarkBoundary();
+        if (Verbose)
+        {
+            VerboseLog.Received(Descriptor, line);
+        }
+
         return ProcessCommand(line, output);
     }
 
@@ -345,7 +374,17 @@ internal sealed partial class ProtocolSession
         if (_noreply)
         {
             _noreply = false;
+            if (Verbose)
+            {
+                VerboseLog.Sent(Descriptor, "NOREPLY "u8, text);
+            }
+
             return;
+        }
+
+        if (Verbose)
+        {
+            VerboseLog.Sent(Descriptor, default, text);
         }
 
         output.Put(text);

@@ -16,9 +16,7 @@ internal sealed class ServerContext
 
     public ItemStore Store { get; }
 
-    /// <summary>Serializes access to <see cref="Store"/> (a tenant is single-threaded, like an FWP).</summary>
-    public Lock Gate { get; } = new();
-
+    /// <summary>memcached's verbosity (-v 1, -vv 2, -vvv 3; the "verbosity" command sets it for this tenant).</summary>
     public int Verbosity { get; set; }
 
     public int MaxConnections { get; init; } = 1024;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using EdgeOS.Core.Memory;
 
 namespace EdgeOS.Samples.Memcached.Storage;
 
@@ -33,13 +34,36 @@ internal sealed partial class ItemStore
 
     private const int LruTailSearch = 5;
 
-    private readonly PointerStoreMemory _mem;
     private readonly StoreClock _clock;
+    private CowStoreMemory _mem;
 
-    /// <summary>Formats a fresh store into <paramref name="memory"/>.</summary>
-    public ItemStore(PointerStoreMemory memory, StoreClock clock, long maxBytes, long itemSizeMax)
+    /// <summary>
+    /// A store object over a formatted area (see <see cref="Format"/>); it holds no cache state of its own, only the
+    /// clock and the view it is bound to (<see cref="Bind"/>), so the area can be an FWP's copy-on-write view.
+    /// </summary>
+    public ItemStore(StoreClock clock)
     {
         ArgumentNullException.ThrowIfNull(clock);
+        _clock = clock;
+    }
+
+    /// <summary>
+    /// Points the store at <paramref name="view"/>, a view of a formatted area. The FWP handler binds its instance's
+    /// view on every message (a field write): the store never touches memory outside the view it was given.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Bind(CowView view) => _mem = new CowStoreMemory(view);
+
+    /// <summary>Whether a view is bound.</summary>
+    public bool IsBound => _mem.IsBound;
+
+    /// <summary>
+    /// Formats a fresh, zero-filled area (a template's state region): header, settings and slab classes. The hash
+    /// table and the pages stay zero, which is what an empty store is, so a copy-on-write view of the area shares
+    /// all of them until it writes.
+    /// </summary>
+    public static void Format(PointerStoreMemory memory, long unixSecondsNow, long maxBytes, long itemSizeMax)
+    {
         long pageSize = PageSizeFor(itemSizeMax);
         int pages = PageCountFor(maxBytes, pageSize);
         int buckets = BucketsFor(maxBytes);
@@ -50,9 +74,7 @@ internal sealed partial class ItemStore
             throw new ArgumentException($"the area has {memory.LengthBytes} bytes; {required} are needed for -m {maxBytes} and -I {itemSizeMax}", nameof(memory));
         }
 
-        _mem = memory;
-        _clock = clock;
-        ref StoreHeader h = ref _mem.Write<StoreHeader>(StoreLayout.HeaderOffset);
+        ref StoreHeader h = ref memory.Write<StoreHeader>(StoreLayout.HeaderOffset);
         h = default;
         h.AreaBytes = memory.LengthBytes;
         h.MaxBytes = maxBytes;
@@ -62,8 +84,8 @@ internal sealed partial class ItemStore
         h.PageCount = pages;
         h.HashBuckets = buckets;
         h.HashSeed = (uint)Random.Shared.Next();
-        h.ProcessStarted = clock.UnixSeconds - ItemUpdateIntervalSeconds - 2;
-        InitClasses(ref h, pageSize);
+        h.ProcessStarted = unixSecondsNow - ItemUpdateIntervalSeconds - 2;
+        InitClasses(memory, ref h, pageSize);
         h.Magic = StoreLayout.Magic;
     }
 
@@ -88,7 +110,7 @@ internal sealed partial class ItemStore
 
     private static long AlignUp(long value, long alignment) => (value + alignment - 1) / alignment * alignment;
 
-    private void InitClasses(ref StoreHeader h, long pageSize)
+    private static void InitClasses(PointerStoreMemory memory, ref StoreHeader h, long pageSize)
     {
         int count = 0;
         long size = StoreLayout.SmallestChunkBytes;
@@ -100,7 +122,7 @@ internal sealed partial class ItemStore
                 size = pageSize;
             }
 
-            ref SlabClass c = ref ClassW(count + 1);
+            ref SlabClass c = ref memory.Write<SlabClass>(StoreLayout.ClassTableOffset + ((long)count * StoreLayout.ClassEntryBytes));
             c = default;
             c.ChunkBytes = (uint)size;
             if (size <= StoreLayout.SmallChunkBytesMax)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using EdgeOS.Core.Memory;
 
 namespace EdgeOS.Samples.Memcached.Storage;
 
@@ -83,4 +84,48 @@ internal readonly unsafe struct PointerStoreMemory : IStoreMemory
         System.Diagnostics.Debug.Assert(offset >= 0 && length >= 0 && offset + length <= _length, "access outside the area");
         System.Diagnostics.Debug.Assert(length == 0 || offset / ChunkBytes == (offset + length - 1) / ChunkBytes, "access crosses a 4 KiB chunk");
     }
+}
+
+/// <summary>
+/// The area as a copy-on-write view (EdgeOS.Core's <see cref="CowView"/>, the FWP's state): reads see the template's
+/// image until the tenant writes a chunk; the first write access to a chunk copies it and charges the tenant. The
+/// view's own checks (bounds, chunk confinement, alignment) apply to every access.
+/// </summary>
+/// <remarks>
+/// A read reference taken before the first write to its chunk keeps pointing at the image: code that writes must
+/// re-read through a fresh reference (the store always does: it never reads a field back through a read reference
+/// taken before writing that item).
+/// </remarks>
+internal readonly struct CowStoreMemory : IStoreMemory
+{
+    private readonly CowView _view;
+
+    public CowStoreMemory(CowView view)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        if (view.ChunkSizeBytes != PointerStoreMemory.ChunkBytes)
+        {
+            throw new ArgumentException($"the store needs {PointerStoreMemory.ChunkBytes}-byte copy-on-write chunks; the view has {view.ChunkSizeBytes}", nameof(view));
+        }
+
+        _view = view;
+    }
+
+    public bool IsBound => _view is not null;
+
+    public int ChunkSizeBytes => PointerStoreMemory.ChunkBytes;
+
+    public long LengthBytes => _view.Length;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref readonly T Read<T>(long offset) where T : unmanaged => ref _view.GetReadOnlyRef<T>(offset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref T Write<T>(long offset) where T : unmanaged => ref _view.GetRef<T>(offset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ReadOnlySpan<byte> ReadSpan(long offset, int length) => _view.GetReadOnlySpan(offset, length);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<byte> WriteSpan(long offset, int length) => _view.GetWritableSpan(offset, length);
 }
