@@ -106,6 +106,8 @@ foreach (Worker w in workers)
     w.Dispose();
 }
 
+// An empty histogram (nothing answered) has no percentiles; report 0 rather than fail.
+static long P(LongHistogram h, double percentile) => h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(percentile);
 static string Us(long ns) => (ns / 1000.0).ToString("F1", CultureInfo.InvariantCulture);
 double throughput = total.Completed / o.DurationSeconds;
 long errors = total.ServerErrors + total.ProtocolErrors + total.ConnectionErrors + total.SendErrors;
@@ -115,13 +117,13 @@ if (o.SetKeys)
 }
 
 Console.WriteLine($"completed {total.Completed} in {o.DurationSeconds} s: {throughput.ToString("F0", CultureInfo.InvariantCulture)} req/s{(o.OpenLoop ? $" (offered {o.Rate.ToString("F0", CultureInfo.InvariantCulture)})" : string.Empty)}");
-Console.WriteLine($"latency us: p50 {Us(histogram.GetValueAtPercentile(50))}  p90 {Us(histogram.GetValueAtPercentile(90))}  p99 {Us(histogram.GetValueAtPercentile(99))}  p99.9 {Us(histogram.GetValueAtPercentile(99.9))}  max {Us(histogram.GetMaxValue())}");
+Console.WriteLine($"latency us: p50 {Us(P(histogram, 50))}  p90 {Us(P(histogram, 90))}  p99 {Us(P(histogram, 99))}  p99.9 {Us(P(histogram, 99.9))}  max {Us(histogram.GetMaxValue())}");
 Console.WriteLine($"gets: {total.Hits} hits, {total.Misses} misses; sets: {total.Stored} stored; server errors {total.ServerErrors}, protocol errors {total.ProtocolErrors}, timeouts/lost {total.Timeouts}, dropped (queue full) {total.Dropped}, connection errors {total.ConnectionErrors}, send errors {total.SendErrors}, late answers {total.Late}");
 if (o.OpenLoop)
 {
-    Console.WriteLine($"generator lag behind schedule us: p50 {Us(lag.GetValueAtPercentile(50))}  p99 {Us(lag.GetValueAtPercentile(99))}  max {Us(lag.GetMaxValue())}");
+    Console.WriteLine($"generator lag behind schedule us: p50 {Us(P(lag, 50))}  p99 {Us(P(lag, 99))}  max {Us(lag.GetMaxValue())}");
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"RESULT label={(o.Label.Length == 0 ? "-" : o.Label)} proto={(o.Udp ? "udp" : "tcp")} mode={(o.OpenLoop ? "open" : "closed")} targets={o.Targets} offered={(o.OpenLoop ? o.Rate : 0):F0} throughput={throughput:F0} p50_us={Us(histogram.GetValueAtPercentile(50))} p99_us={Us(histogram.GetValueAtPercentile(99))} p999_us={Us(histogram.GetValueAtPercentile(99.9))} max_us={Us(histogram.GetMaxValue())} completed={total.Completed} errors={errors} timeouts={total.Timeouts} dropped={total.Dropped} misses={total.Misses} lag_p99_us={Us(lag.GetValueAtPercentile(99))}"));
+    $"RESULT label={(o.Label.Length == 0 ? "-" : o.Label)} proto={(o.Udp ? "udp" : "tcp")} mode={(o.OpenLoop ? "open" : "closed")} targets={o.Targets} offered={(o.OpenLoop ? o.Rate : 0):F0} throughput={throughput:F0} p50_us={Us(P(histogram, 50))} p99_us={Us(P(histogram, 99))} p999_us={Us(P(histogram, 99.9))} max_us={Us(histogram.GetMaxValue())} completed={total.Completed} errors={errors} timeouts={total.Timeouts} dropped={total.Dropped} misses={total.Misses} lag_p99_us={Us(P(lag, 99))}"));
 return 0;
