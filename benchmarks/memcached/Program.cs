@@ -98,11 +98,13 @@ if (failure is not null)
 var histogram = new LongHistogram(1, 60L * 1_000_000_000, 3);
 var lag = new LongHistogram(1, 60L * 1_000_000_000, 2);
 Counters total = default;
+long allocated = 0;
 foreach (Worker w in workers)
 {
     histogram.Add(w.Histogram);
     lag.Add(w.LagHistogram);
     total.Add(w.Counters);
+    allocated += w.LoadAllocatedBytes;
     w.Dispose();
 }
 
@@ -119,6 +121,7 @@ if (o.SetKeys)
 Console.WriteLine($"completed {total.Completed} in {o.DurationSeconds} s: {throughput.ToString("F0", CultureInfo.InvariantCulture)} req/s{(o.OpenLoop ? $" (offered {o.Rate.ToString("F0", CultureInfo.InvariantCulture)})" : string.Empty)}");
 Console.WriteLine($"latency us: p50 {Us(P(histogram, 50))}  p90 {Us(P(histogram, 90))}  p99 {Us(P(histogram, 99))}  p99.9 {Us(P(histogram, 99.9))}  max {Us(histogram.GetMaxValue())}");
 Console.WriteLine($"gets: {total.Hits} hits, {total.Misses} misses; sets: {total.Stored} stored; server errors {total.ServerErrors}, protocol errors {total.ProtocolErrors}, timeouts/lost {total.Timeouts}, dropped (queue full) {total.Dropped}, connection errors {total.ConnectionErrors}, send errors {total.SendErrors}, late answers {total.Late}");
+Console.WriteLine($"generator threads allocated {allocated} bytes during the load ({(total.Completed == 0 ? 0 : (double)allocated / total.Completed).ToString("F3", CultureInfo.InvariantCulture)} per request)");
 if (o.OpenLoop)
 {
     Console.WriteLine($"generator lag behind schedule us: p50 {Us(P(lag, 50))}  p99 {Us(P(lag, 99))}  max {Us(lag.GetMaxValue())}");

@@ -236,6 +236,7 @@ internal sealed unsafe class Worker : IDisposable
     /// <summary>Runs the load from start: warm-up load until measureStart, measured until measureEnd, then drains.</summary>
     public void Load(long start, long measureStart, long measureEnd)
     {
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         _measureStart = measureStart;
         _measureEnd = measureEnd;
         _closedLoop = !_o.OpenLoop;
@@ -262,7 +263,11 @@ internal sealed unsafe class Worker : IDisposable
         }
 
         ExpireEverything();
+        LoadAllocatedBytes = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
     }
+
+    /// <summary>Managed bytes this worker's thread allocated during <see cref="Load"/>: the hot path is meant to keep it near zero.</summary>
+    public long LoadAllocatedBytes { get; private set; }
 
     private void RunOpenLoop(long start, long end)
     {
