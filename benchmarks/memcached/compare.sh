@@ -157,14 +157,14 @@ if [[ $ONLY == *B* ]]; then
   BASE=$(free_base 1)
   start_host 1 "$BASE" "$THREADS"
   HB_TCP=$(gen "B-host-tcp" --proto tcp --mode closed --conns "$CONNS" --depth "$DEPTH" --port "$BASE" --targets 1)
-  HB_UDP=$(gen "B-host-udp" --proto udp --mode closed --conns "$CONNS" --depth "$DEPTH" --port "$BASE" --targets 1)
+  HB_UDP=$(gen "B-host-udp" --proto udp --mode closed --conns "$CONNS" --depth 1 --port "$BASE" --targets 1)
   cleanup
   BASE=$(free_base 1)
   start_memcached 1 "$BASE" "$THREADS"
   MB_TCP=$(gen "B-memcached-tcp" --proto tcp --mode closed --conns "$CONNS" --depth "$DEPTH" --port "$BASE" --targets 1)
-  MB_UDP=$(gen "B-memcached-udp" --proto udp --mode closed --conns "$CONNS" --depth "$DEPTH" --port "$BASE" --targets 1)
+  MB_UDP=$(gen "B-memcached-udp" --proto udp --mode closed --conns "$CONNS" --depth 1 --port "$BASE" --targets 1)
   cleanup
-  echo "## (B) one tenant vs one memcached (-t $THREADS), closed loop, $CONNS connections x depth $DEPTH"
+  echo "## (B) one tenant vs one memcached (-t $THREADS), closed loop, TCP $CONNS connections x depth $DEPTH, UDP $CONNS in flight"
   echo
   echo "| proto | EdgeOS host req/s | memcached req/s | ratio host / memcached | host p50 / p99 µs | memcached p50 / p99 µs | host errors+timeouts | memcached errors+timeouts |"
   echo "|---|---|---|---|---|---|---|---|"
