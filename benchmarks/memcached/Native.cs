@@ -62,6 +62,36 @@ internal static partial class Native
     [LibraryImport("libc", SetLastError = true)]
     public static unsafe partial nint recvfrom(int fd, byte* buffer, nint length, int flags, SockaddrIn* address, int* addressLength);
 
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct IoVec
+    {
+        public byte* Base;
+        public nint Length;
+    }
+
+    /// <summary>struct mmsghdr (msghdr plus the byte count the kernel fills in), 64 bytes on x86-64.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct MMsgHdr
+    {
+        public SockaddrIn* Name;
+        public int NameLength;
+        public IoVec* Iov;
+        public nint IovLength;
+        public void* Control;
+        public nint ControlLength;
+        public int Flags;
+
+        // msghdr ends padded to 56 bytes; msg_len follows it at offset 56.
+        public int FlagsPadding;
+        public uint Length;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int sendmmsg(int fd, MMsgHdr* messages, uint count, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int recvmmsg(int fd, MMsgHdr* messages, uint count, int flags, Timespec* timeout);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 }

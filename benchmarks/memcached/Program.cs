@@ -3,6 +3,7 @@
 // Usage: dotnet benchmarks/memcached/bin/Release/net10.0/EdgeOS.Benchmarks.Memcached.dll --help
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using EdgeOS.Benchmarks.Memcached;
 using HdrHistogram;
@@ -24,6 +25,12 @@ if (o is null)
 if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
 {
     Console.Error.WriteLine("error: the generator uses Linux x86-64 epoll and socket calls directly");
+    return 2;
+}
+
+if (Unsafe.SizeOf<Native.MMsgHdr>() != 64 || Unsafe.SizeOf<Native.EpollEvent>() != 12)
+{
+    Console.Error.WriteLine("error: unexpected native struct layout (mmsghdr must be 64 bytes, epoll_event 12)");
     return 2;
 }
 

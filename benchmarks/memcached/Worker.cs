@@ -89,7 +89,14 @@ internal sealed unsafe class Worker : IDisposable
     private int _dirtyCount;
     private readonly Socket? _udpSocket;
     private readonly int _udpFd;
-    private readonly byte[] _udpBuffer = GC.AllocateArray<byte>(64 * 1024, pinned: true);
+    private const int UdpBatch = 32;
+    private const int UdpDatagramBytesMax = 2048;
+
+    // Native batch areas for recvmmsg/sendmmsg: UdpBatch messages, each with its own buffer and address.
+    private readonly Native.MMsgHdr* _rxMessages;
+    private readonly Native.MMsgHdr* _txMessages;
+    private int _txCount;
+    private readonly int _txDatagramBytes;
     private readonly long[] _slotTime = new long[Options.UdpInFlightMax];
     private readonly int[] _slotTarget = new int[Options.UdpInFlightMax];
     private readonly bool[] _slotBusy = new bool[Options.UdpInFlightMax];
@@ -145,6 +152,9 @@ internal sealed unsafe class Worker : IDisposable
 
             _udpSocket.Blocking = false;
             _udpFd = (int)_udpSocket.Handle;
+            _txDatagramBytes = 8 + requests.RequestBytesMax;
+            _rxMessages = AllocateBatch(UdpDatagramBytesMax);
+            _txMessages = AllocateBatch(_txDatagramBytes);
             Register(_udpFd, Native.EpollIn, UdpToken);
             // Each worker sets the keys of the targets t with t % threads == index.
             _udpWarmupNext = 0;
@@ -191,6 +201,39 @@ internal sealed unsafe class Worker : IDisposable
 
     public Counters Counters;
 
+    /// <summary>UdpBatch messages with one buffer and one address each, in native memory freed by Dispose.</summary>
+    private static Native.MMsgHdr* AllocateBatch(int bufferBytes)
+    {
+        var messages = (Native.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(UdpBatch * sizeof(Native.MMsgHdr)));
+        var iovs = (Native.IoVec*)NativeMemory.AllocZeroed((nuint)(UdpBatch * sizeof(Native.IoVec)));
+        var names = (Native.SockaddrIn*)NativeMemory.AllocZeroed((nuint)(UdpBatch * sizeof(Native.SockaddrIn)));
+        byte* buffers = (byte*)NativeMemory.AllocZeroed((nuint)(UdpBatch * bufferBytes));
+        for (int i = 0; i < UdpBatch; i++)
+        {
+            iovs[i].Base = buffers + (i * bufferBytes);
+            iovs[i].Length = bufferBytes;
+            messages[i].Iov = &iovs[i];
+            messages[i].IovLength = 1;
+            messages[i].Name = &names[i];
+            messages[i].NameLength = sizeof(Native.SockaddrIn);
+        }
+
+        return messages;
+    }
+
+    private static void FreeBatch(Native.MMsgHdr* messages)
+    {
+        if (messages == null)
+        {
+            return;
+        }
+
+        NativeMemory.Free(messages[0].Iov->Base);
+        NativeMemory.Free(messages[0].Name);
+        NativeMemory.Free(messages[0].Iov);
+        NativeMemory.Free(messages);
+    }
+
     private static int CountOwnedTargets(int targets, int threads, int index) => index < targets ? ((targets - 1 - index) / threads) + 1 : 0;
 
     private static class BitOperations
@@ -210,6 +253,8 @@ internal sealed unsafe class Worker : IDisposable
             {
                 IssueNextUdp(now);
             }
+
+            FlushDirty();
         }
         else
         {
@@ -307,6 +352,8 @@ internal sealed unsafe class Worker : IDisposable
             {
                 IssueRandom(now);
             }
+
+            FlushDirty();
         }
         else
         {
@@ -406,6 +453,11 @@ internal sealed unsafe class Worker : IDisposable
 
     private void FlushDirty()
     {
+        if (_txCount > 0)
+        {
+            FlushUdp();
+        }
+
         for (int i = 0; i < _dirtyCount; i++)
         {
             Connection c = _connections[_dirty[i]];
@@ -619,41 +671,73 @@ internal sealed unsafe class Worker : IDisposable
         _slotKind[id] = kind;
         _udpInFlight++;
         byte[] request = _requests.For(kind, key);
-        Span<byte> datagram = stackalloc byte[8 + request.Length];
+        Native.MMsgHdr* m = &_txMessages[_txCount];
+        var datagram = new Span<byte>(m->Iov->Base, 8 + request.Length);
         BinaryPrimitives.WriteUInt16BigEndian(datagram, (ushort)id);
         BinaryPrimitives.WriteUInt16BigEndian(datagram[2..], 0);
         BinaryPrimitives.WriteUInt16BigEndian(datagram[4..], 1);
         BinaryPrimitives.WriteUInt16BigEndian(datagram[6..], 0);
         request.CopyTo(datagram[8..]);
-        Native.SockaddrIn to = new()
+        m->Iov->Length = datagram.Length;
+        *m->Name = new Native.SockaddrIn
         {
             Family = (ushort)AddressFamily.InterNetwork,
             PortBigEndian = BinaryPrimitives.ReverseEndianness((ushort)(_o.PortBase + target)),
             Address = _address,
         };
-        fixed (byte* p = datagram)
+        m->NameLength = sizeof(Native.SockaddrIn);
+        _txCount++;
+        if (_txCount == UdpBatch)
         {
-            if (Native.sendto(_udpFd, p, datagram.Length, Native.MsgDontWait, &to, sizeof(Native.SockaddrIn)) < 0 && InWindow(time))
-            {
-                // The slot stays busy and becomes a timeout: a datagram we could not send is a lost request.
-                Counters.SendErrors++;
-            }
+            FlushUdp();
         }
+    }
+
+    /// <summary>Sends the batched datagrams with sendmmsg; ones the kernel refuses stay in flight and become timeouts.</summary>
+    private void FlushUdp()
+    {
+        int sent = 0;
+        while (sent < _txCount)
+        {
+            int n = Native.sendmmsg(_udpFd, _txMessages + sent, (uint)(_txCount - sent), Native.MsgDontWait);
+            if (n <= 0)
+            {
+                if (n < 0 && Marshal.GetLastPInvokeError() == Native.EIntr)
+                {
+                    continue;
+                }
+
+                // Not sent: their slots stay busy and time out as lost; the send error says why.
+                for (int i = sent; i < _txCount; i++)
+                {
+                    int id = BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(_txMessages[i].Iov->Base, 2));
+                    if (InWindow(_slotTime[id]))
+                    {
+                        Counters.SendErrors++;
+                    }
+                }
+
+                break;
+            }
+
+            sent += n;
+        }
+
+        _txCount = 0;
     }
 
     private void ReadUdp()
     {
         while (true)
         {
-            Native.SockaddrIn from;
-            int fromLength = sizeof(Native.SockaddrIn);
-            nint n;
-            fixed (byte* p = _udpBuffer)
+            for (int i = 0; i < UdpBatch; i++)
             {
-                n = Native.recvfrom(_udpFd, p, _udpBuffer.Length, Native.MsgDontWait, &from, &fromLength);
+                _rxMessages[i].NameLength = sizeof(Native.SockaddrIn);
+                _rxMessages[i].Iov->Length = UdpDatagramBytesMax;
             }
 
-            if (n < 0)
+            int count = Native.recvmmsg(_udpFd, _rxMessages, UdpBatch, Native.MsgDontWait, null);
+            if (count < 0)
             {
                 if (Marshal.GetLastPInvokeError() == Native.EIntr)
                 {
@@ -664,32 +748,44 @@ internal sealed unsafe class Worker : IDisposable
             }
 
             long now = Stopwatch.GetTimestamp();
-            ReadOnlySpan<byte> d = _udpBuffer.AsSpan(0, (int)n);
-            if (d.Length < 8)
+            for (int i = 0; i < count; i++)
             {
-                CountProtocolError(now);
-                continue;
+                HandleDatagram(new ReadOnlySpan<byte>(_rxMessages[i].Iov->Base, (int)_rxMessages[i].Length), _rxMessages[i].Name->PortBigEndian, now);
             }
 
-            int id = BinaryPrimitives.ReadUInt16BigEndian(d);
-            int port = BinaryPrimitives.ReverseEndianness(from.PortBigEndian);
-            if (!_slotBusy[id] || port != _o.PortBase + _slotTarget[id])
+            if (count < UdpBatch)
             {
-                // An answer after its request timed out (its id may since be reused for another target).
-                Counters.Late++;
-                continue;
+                return;
             }
+        }
+    }
 
-            long time = _slotTime[id];
-            Free(id);
-            Reply reply = BinaryPrimitives.ReadUInt16BigEndian(d[2..]) != 0 || BinaryPrimitives.ReadUInt16BigEndian(d[4..]) != 1
-                ? Reply.ProtocolError
-                : ReplyParser.Parse(d[8..], out int consumed) is Reply r && r != Reply.Incomplete && consumed == d.Length - 8 ? r : Reply.ProtocolError;
-            Complete(reply, time, now);
-            if (_closedLoop)
-            {
-                ContinueUdp(now);
-            }
+    private void HandleDatagram(ReadOnlySpan<byte> d, ushort portBigEndian, long now)
+    {
+        if (d.Length < 8)
+        {
+            CountProtocolError(now);
+            return;
+        }
+
+        int id = BinaryPrimitives.ReadUInt16BigEndian(d);
+        int port = BinaryPrimitives.ReverseEndianness(portBigEndian);
+        if (!_slotBusy[id] || port != _o.PortBase + _slotTarget[id])
+        {
+            // An answer after its request timed out (its id may since be reused for another target).
+            Counters.Late++;
+            return;
+        }
+
+        long time = _slotTime[id];
+        Free(id);
+        Reply reply = BinaryPrimitives.ReadUInt16BigEndian(d[2..]) != 0 || BinaryPrimitives.ReadUInt16BigEndian(d[4..]) != 1
+            ? Reply.ProtocolError
+            : ReplyParser.Parse(d[8..], out int consumed) is Reply r && r != Reply.Incomplete && consumed == d.Length - 8 ? r : Reply.ProtocolError;
+        Complete(reply, time, now);
+        if (_closedLoop)
+        {
+            ContinueUdp(now);
         }
     }
 
@@ -885,11 +981,12 @@ internal sealed unsafe class Worker : IDisposable
             }
         }
 
-        FlushDirty();
         if (_o.Udp)
         {
             ExpireUdp(Stopwatch.GetTimestamp());
         }
+
+        FlushDirty();
     }
 
     private void Register(int fd, uint events, ulong token)
@@ -915,6 +1012,8 @@ internal sealed unsafe class Worker : IDisposable
         }
 
         _udpSocket?.Dispose();
+        FreeBatch(_rxMessages);
+        FreeBatch(_txMessages);
         _ = Native.close(_epfd);
     }
 }
