@@ -158,6 +158,8 @@ if [[ $ONLY == *A* ]]; then
     echo "| ${row%%|*} | $(field "$r" proto) | $(field "$r" offered) | $(field "$r" throughput) | $(field "$r" p50_us) | $(field "$r" p99_us) | $(field "$r" p999_us) | $(field "$r" max_us) | $(field "$r" errors) | $(field "$r" timeouts) | $(field "$r" dropped) | $(field "$r" misses) | $(field "$r" lag_p99_us) |"
   done
   echo
+  echo "Percentiles cover answered requests only (from the scheduled send time); lost UDP requests are counted in timeouts/lost, so compare those columns too."
+  echo
   echo "| total RSS after the runs | MiB |"
   echo "|---|---|"
   echo "| EdgeOS host ($TENANTS tenants, one process) | $(mib "$H_RSS") |"
