@@ -135,8 +135,10 @@ static int EchoPort(PacketPort port, Func<int, bool> wait, int echoPort, double 
         for (int i = 0; i < count; i++)
         {
             Span<byte> data = port.GetSpan(batch[i]);
+            // veth offloads the sender's UDP checksum (left partial on the wire), so it cannot verify here: clear it
+            // (0 = "not computed", valid in IPv4) before the echo builder checks the request.
             if (data.Length >= 42 && BinaryPrimitives.ReadUInt16BigEndian(data[36..]) == echoPort
-                && EdgeOS.Net.Packets.PacketBuilder.TryMakeUdpEcho(data, out int length, out _))
+                && ClearUdpChecksum(data) && EdgeOS.Net.Packets.PacketBuilder.TryMakeUdpEcho(data, out int length, out _))
             {
                 batch[keep++] = batch[i].WithLength(length);
             }
@@ -151,6 +153,19 @@ static int EchoPort(PacketPort port, Func<int, bool> wait, int echoPort, double 
     }
 
     return 0;
+}
+
+static bool ClearUdpChecksum(Span<byte> frame)
+{
+    int udp = 14 + ((frame[14] & 0xF) * 4);
+    if (frame.Length < udp + 8)
+    {
+        return false;
+    }
+
+    frame[udp + 6] = 0;
+    frame[udp + 7] = 0;
+    return true;
 }
 
 static int EchoSocket(IPAddress address, int port, double seconds)
@@ -179,22 +194,25 @@ static int EchoSocket(IPAddress address, int port, double seconds)
 static int Ping(string name, IPAddress server, int port, int count)
 {
     using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-    socket.Connect(new IPEndPoint(server, port));
-    socket.ReceiveTimeout = 200;
+    // Unconnected: a connected UDP socket would report the ICMP port-unreachable the host kernel sends when a packet
+    // socket (which only copies frames) is the echo server, and count the sample lost.
+    var target = new IPEndPoint(server, port);
+    EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+    socket.ReceiveTimeout = 100;
     byte[] request = new byte[22];
     byte[] reply = new byte[2048];
     var samples = new List<double>(count);
     int lost = 0;
-    for (int i = -100; i < count; i++)
+    for (int i = -100; i < count && lost < 50; i++)
     {
         BinaryPrimitives.WriteInt32BigEndian(request, i);
         long start = Stopwatch.GetTimestamp();
-        _ = socket.Send(request);
+        _ = socket.SendTo(request, target);
         try
         {
             while (true)
             {
-                int n = socket.Receive(reply);
+                int n = socket.ReceiveFrom(reply, ref from);
                 if (n == request.Length && BinaryPrimitives.ReadInt32BigEndian(reply) == i)
                 {
                     break;
