@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using EdgeOS.Net;
 using EdgeOS.Net.Packets;
+using EdgeOS.Net.Steering;
 
 namespace EdgeOS.Benchmarks;
 
@@ -22,8 +23,11 @@ public class NetBenchmarks
     private readonly byte[] _mtu = new byte[1500];
     private readonly byte[] _header = new byte[20];
     private readonly Frame[] _batch = new Frame[BatchSize];
+    private readonly SteeredPacket[] _steered = new SteeredPacket[BatchSize];
+    private readonly byte[][] _flows = BuildFlows(16);
     private MemoryPort _sender = null!;
     private MemoryPort _receiver = null!;
+    private (MemoryPort Sender, MemoryPort Receiver, PacketSteering Steering)[] _steering = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -31,6 +35,28 @@ public class NetBenchmarks
         new Random(1).NextBytes(_mtu);
         _udpFrame.AsSpan(14, 20).CopyTo(_header);
         (_sender, _receiver) = MemoryPort.CreatePair(new MemoryPortOptions { FrameCount = 256 });
+        _steering = new (MemoryPort, MemoryPort, PacketSteering)[3];
+        for (int i = 0; i < _steering.Length; i++)
+        {
+            (MemoryPort sender, MemoryPort receiver) = MemoryPort.CreatePair(new MemoryPortOptions { FrameCount = 256 });
+            var steering = new PacketSteering(receiver, new PacketSteeringOptions
+            {
+                Mode = i == 0 ? SteeringMode.DestinationPort : SteeringMode.FlowHash,
+                SymmetricHash = i != 0,
+                BatchSize = BatchSize,
+            });
+            var delivery = new SteeringConsumerOptions { Delivery = i == 2 ? SteeringDelivery.Copy : SteeringDelivery.SharedFrame, SlotCount = 256 };
+            for (int c = 0; c < 4; c++)
+            {
+                SteeringConsumer consumer = steering.AddConsumer("c" + c, delivery);
+                if (i == 0)
+                {
+                    steering.MapDestinationPorts(consumer, 9000 + (c * 10), 9009 + (c * 10));
+                }
+            }
+
+            _steering[i] = (sender, receiver, steering);
+        }
     }
 
     [GlobalCleanup]
@@ -38,6 +64,12 @@ public class NetBenchmarks
     {
         _sender.Dispose();
         _receiver.Dispose();
+        foreach ((MemoryPort sender, MemoryPort receiver, PacketSteering steering) in _steering)
+        {
+            steering.Dispose();
+            sender.Dispose();
+            receiver.Dispose();
+        }
     }
 
     [Benchmark(Baseline = true)]
@@ -116,6 +148,75 @@ public class NetBenchmarks
         int received = _receiver.Receive(batch);
         _receiver.Release(batch.AsSpan(0, received));
         return received;
+    }
+
+    /// <summary>Baseline of the steering category: the same 32 frames (16 UDP flows) sent, received and released
+    /// without steering.</summary>
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory("Steering32")]
+    public int NoSteering()
+    {
+        (MemoryPort sender, MemoryPort receiver, _) = _steering[0];
+        SendFlows(sender);
+        int received = receiver.Receive(_batch);
+        receiver.Release(_batch.AsSpan(0, received));
+        return received;
+    }
+
+    /// <summary>32 frames steered by destination port to 4 shared-frame consumers, each drained and returned on this thread.</summary>
+    [Benchmark]
+    [BenchmarkCategory("Steering32")]
+    public int SteerByPortShared() => SteerRound(_steering[0]);
+
+    /// <summary>32 frames steered by symmetric 5-tuple hash to 4 shared-frame consumers.</summary>
+    [Benchmark]
+    [BenchmarkCategory("Steering32")]
+    public int SteerByHashShared() => SteerRound(_steering[1]);
+
+    /// <summary>32 frames steered by symmetric 5-tuple hash to 4 copy consumers (one copy per frame into the consumer's buffers).</summary>
+    [Benchmark]
+    [BenchmarkCategory("Steering32")]
+    public int SteerByHashCopy() => SteerRound(_steering[2]);
+
+    private int SteerRound((MemoryPort Sender, MemoryPort Receiver, PacketSteering Steering) setup)
+    {
+        SendFlows(setup.Sender);
+        int received = setup.Steering.Poll();
+        IReadOnlyList<SteeringConsumer> consumers = setup.Steering.Consumers;
+        for (int c = 0; c < consumers.Count; c++)
+        {
+            SteeringConsumer consumer = consumers[c];
+            int n = consumer.TryReceive(_steered);
+            consumer.Return(_steered.AsSpan(0, n));
+        }
+
+        return received;
+    }
+
+    private void SendFlows(MemoryPort sender)
+    {
+        Frame[] batch = _batch;
+        int n = sender.AllocateTransmit(batch);
+        for (int i = 0; i < n; i++)
+        {
+            byte[] flow = _flows[i & 15];
+            flow.CopyTo(sender.GetBuffer(batch[i]));
+            batch[i] = batch[i].WithLength(flow.Length);
+        }
+
+        sender.Transmit(batch.AsSpan(0, n));
+    }
+
+    private static byte[][] BuildFlows(int count)
+    {
+        byte[][] flows = new byte[count][];
+        for (int i = 0; i < count; i++)
+        {
+            flows[i] = new byte[64];
+            PacketBuilder.WriteUdp(flows[i], [2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2], 0x0A000001 + (uint)i, 0x0A000002, (ushort)(40000 + i), (ushort)(9000 + (i % 4 * 10)), new byte[22], 1);
+        }
+
+        return flows;
     }
 
     private static ushort NaiveChecksum(byte[] data) => NaiveChecksum(data, 0, data.Length, 0);

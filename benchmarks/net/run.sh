@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # benchmarks/net scenario: received packets/s of XdpPort, PacketSocketPort and a kernel UDP Socket on one veth end,
-# with a 64-byte UDP flood sent from the other end inside a namespace this script creates (and always removes).
-# Usage (as root): benchmarks/net/run.sh [seconds-per-receiver]
+# with a 64-byte UDP flood sent from the other end inside a namespace this script creates (and always removes); the
+# sender writes prebuilt frames with sendmmsg(2) on AF_PACKET, 256 per call. Then UDP echo round-trip latency
+# (median, p99) of each, measured by a kernel UDP client in the namespace, one datagram at a time.
+# Usage (as root): benchmarks/net/run.sh [seconds-per-receiver] [echo-samples]
 set -euo pipefail
 SECONDS_EACH=${1:-5}
+SAMPLES=${2:-2000}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ID=$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 NS=eosbn$ID; HOST=eosbh$ID; PEER=eosbp$ID
@@ -32,4 +35,18 @@ for receiver in "recv-socket $HOST_IP $PORT" "recv-packet $HOST" "recv-xdp $HOST
   SEND=$!
   wait $RECV
   wait $SEND || true
+done
+
+echo
+echo "| echo server          |  samples |   lost | median (us) |  p99 (us) |"
+echo "|----------------------|---------:|-------:|-----------:|----------:|"
+for server in "Socket (kernel UDP)|echo-socket $HOST_IP $PORT" "PacketSocketPort|echo-packet $HOST $PORT" "XdpPort|echo-xdp $HOST $PORT"; do
+  NAME=${server%%|*}; ARGS=${server#*|}
+  # shellcheck disable=SC2086
+  dotnet "$APP" $ARGS 60 &
+  ECHO=$!
+  sleep 2
+  ip netns exec "$NS" dotnet "$APP" ping "$NAME" $HOST_IP $PORT "$SAMPLES"
+  kill "$ECHO" 2>/dev/null || true
+  wait "$ECHO" 2>/dev/null || true
 done

@@ -7,14 +7,37 @@ using EdgeOS.Net;
 using EdgeOS.Net.PacketSocket;
 using EdgeOS.Net.Xdp;
 
-// send <iface> <dst-mac> <src-ip> <dst-ip> <port> <seconds>   flood 64-byte UDP frames with a PacketSocketPort
+// send <iface> <dst-mac> <src-ip> <dst-ip> <port> <seconds>   flood 64-byte UDP frames (sendmmsg, AF_PACKET)
+// send-port <iface> <dst-mac> <src-ip> <dst-ip> <port> <seconds>  the same with a PacketSocketPort (one send(2) per frame)
 // recv-xdp <iface> <port> <seconds> | recv-packet <iface> <seconds> | recv-socket <ip> <port> <seconds>
 //   count frames for the given time after the first one; prints "<name> <packets> <seconds> <packets/s>"
+// echo-xdp <iface> <port> <seconds> | echo-packet <iface> <port> <seconds> | echo-socket <ip> <port> <seconds>
+//   UDP echo server for the given time
+// ping <name> <server-ip> <port> <count>   kernel UDP client: one datagram at a time, prints median and p99 round trip
 string command = args.Length > 0 ? args[0] : string.Empty;
 switch (command)
 {
     case "send":
+        return EdgeOS.Net.Scenario.FastSender.Run(args[1], BuildFrame(args[2], IPAddress.Parse(args[3]), IPAddress.Parse(args[4]), int.Parse(args[5], CultureInfo.InvariantCulture)), double.Parse(args[6], CultureInfo.InvariantCulture));
+    case "send-port":
         return Send(args[1], args[2], IPAddress.Parse(args[3]), IPAddress.Parse(args[4]), int.Parse(args[5], CultureInfo.InvariantCulture), double.Parse(args[6], CultureInfo.InvariantCulture));
+    case "echo-xdp":
+        {
+            int echoPort = int.Parse(args[2], CultureInfo.InvariantCulture);
+            using var port = new XdpPort(new XdpPortOptions { InterfaceName = args[1], UdpPortLow = echoPort, UdpPortHigh = echoPort });
+            return EchoPort(port, port.WaitForReceive, echoPort, double.Parse(args[3], CultureInfo.InvariantCulture));
+        }
+
+    case "echo-packet":
+        {
+            using var port = new PacketSocketPort(new PacketSocketPortOptions { InterfaceName = args[1], BlockSizeBytes = 1 << 16, BlockCount = 16, BlockTimeoutMilliseconds = 1 });
+            return EchoPort(port, port.WaitForReceive, int.Parse(args[2], CultureInfo.InvariantCulture), double.Parse(args[3], CultureInfo.InvariantCulture));
+        }
+
+    case "echo-socket":
+        return EchoSocket(IPAddress.Parse(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), double.Parse(args[3], CultureInfo.InvariantCulture));
+    case "ping":
+        return Ping(args[1], IPAddress.Parse(args[2]), int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
     case "recv-xdp":
         {
             using var port = new XdpPort(new XdpPortOptions { InterfaceName = args[1], UdpPortLow = int.Parse(args[2], CultureInfo.InvariantCulture), UdpPortHigh = int.Parse(args[2], CultureInfo.InvariantCulture) });
@@ -90,6 +113,128 @@ static int ReceiveSocket(IPAddress address, int port, double seconds)
 
     long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
     Report("Socket (kernel UDP)", packets, clock.Elapsed.TotalSeconds, allocated);
+    return 0;
+}
+
+static int EchoPort(PacketPort port, Func<int, bool> wait, int echoPort, double seconds)
+{
+    Span<Frame> batch = stackalloc Frame[32];
+    var clock = Stopwatch.StartNew();
+    long limit = (long)(seconds * Stopwatch.Frequency);
+    while (clock.ElapsedTicks < limit)
+    {
+        // Busy-poll (a short wait only when idle): the latency of the port, not of a wake-up.
+        int count = port.Receive(batch);
+        if (count == 0)
+        {
+            _ = wait(0);
+            continue;
+        }
+
+        int keep = 0;
+        for (int i = 0; i < count; i++)
+        {
+            Span<byte> data = port.GetSpan(batch[i]);
+            // veth offloads the sender's UDP checksum (left partial on the wire), so it cannot verify here: clear it
+            // (0 = "not computed", valid in IPv4) before the echo builder checks the request.
+            if (data.Length >= 42 && BinaryPrimitives.ReadUInt16BigEndian(data[36..]) == echoPort
+                && ClearUdpChecksum(data) && EdgeOS.Net.Packets.PacketBuilder.TryMakeUdpEcho(data, out int length, out _))
+            {
+                batch[keep++] = batch[i].WithLength(length);
+            }
+            else
+            {
+                port.Release(batch[i]);
+            }
+        }
+
+        int sent = port.Transmit(batch[..keep]);
+        port.Release(batch[sent..keep]);
+    }
+
+    return 0;
+}
+
+static bool ClearUdpChecksum(Span<byte> frame)
+{
+    int udp = 14 + ((frame[14] & 0xF) * 4);
+    if (frame.Length < udp + 8)
+    {
+        return false;
+    }
+
+    frame[udp + 6] = 0;
+    frame[udp + 7] = 0;
+    return true;
+}
+
+static int EchoSocket(IPAddress address, int port, double seconds)
+{
+    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    socket.Bind(new IPEndPoint(address, port));
+    socket.ReceiveTimeout = 100;
+    byte[] buffer = new byte[2048];
+    EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+    var clock = Stopwatch.StartNew();
+    while (clock.Elapsed.TotalSeconds < seconds)
+    {
+        try
+        {
+            int n = socket.ReceiveFrom(buffer, ref from);
+            _ = socket.SendTo(buffer.AsSpan(0, n), from);
+        }
+        catch (SocketException)
+        {
+        }
+    }
+
+    return 0;
+}
+
+static int Ping(string name, IPAddress server, int port, int count)
+{
+    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    // Unconnected: a connected UDP socket would report the ICMP port-unreachable the host kernel sends when a packet
+    // socket (which only copies frames) is the echo server, and count the sample lost.
+    var target = new IPEndPoint(server, port);
+    EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+    socket.ReceiveTimeout = 100;
+    byte[] request = new byte[22];
+    byte[] reply = new byte[2048];
+    var samples = new List<double>(count);
+    int lost = 0;
+    for (int i = -100; i < count && lost < 50; i++)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(request, i);
+        long start = Stopwatch.GetTimestamp();
+        _ = socket.SendTo(request, target);
+        try
+        {
+            while (true)
+            {
+                int n = socket.ReceiveFrom(reply, ref from);
+                if (n == request.Length && BinaryPrimitives.ReadInt32BigEndian(reply) == i)
+                {
+                    break;
+                }
+            }
+        }
+        catch (SocketException)
+        {
+            lost++;
+            continue;
+        }
+
+        if (i >= 0)
+        {
+            samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        }
+    }
+
+    samples.Sort();
+    double median = samples.Count > 0 ? samples[samples.Count / 2] : double.NaN;
+    double p99 = samples.Count > 0 ? samples[Math.Min(samples.Count - 1, (int)(samples.Count * 0.99))] : double.NaN;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name,-20} | {samples.Count,8} | {lost,6} | {median,10:F1} | {p99,10:F1} |"));
     return 0;
 }
 

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using EdgeOS.Net.Internal;
 
@@ -22,8 +23,12 @@ namespace EdgeOS.Net;
 /// </para>
 /// <para>
 /// Cost: receive, allocate, transmit and release are O(batch) with no allocation; <see cref="GetSpan"/> is a bounds
-/// check and a compare. Thread-safety: a port is used by one thread at a time; frames passed to other threads must
-/// come back to that thread to be given back. Disposing a port with frames still held by the user reclaims them
+/// check and a compare. Thread-safety: a port is used by one thread at a time (the port's thread), with one exception:
+/// a frame handed to another thread (e.g. by <see cref="Steering.PacketSteering"/>) may be read there with
+/// <see cref="GetSpan"/> / <see cref="GetBuffer"/> and given back from there with <see cref="ReleaseFromAnyThread(Frame)"/>.
+/// Every hand-back claims the slot with one compare-and-swap on its generation, so two threads returning the same
+/// handle cannot both succeed; a frame released from another thread is queued (lock-free, never full: each slot is
+/// in the queue at most once) and recycled by the port's thread at its next call. Disposing a port with frames still held by the user reclaims them
 /// (their handles die), counts them in <see cref="PacketPortStatistics.LeakedFrames"/> and raises
 /// <see cref="FramesLeaked"/>.
 /// </para>
@@ -50,6 +55,15 @@ public abstract class PacketPort : IPacketPort
     private long _receiveDropped;
     private long _transmitDropped;
 
+    // Frames given back from other threads: slot + 1 per entry (0 = empty), a ring of at least FrameCount entries.
+    // Producers claim a position with an atomic increment after winning the slot's generation CAS; the port's thread
+    // consumes in order. At most FrameCount entries can be pending (one per slot), so a position is never reused
+    // before the port's thread has cleared it.
+    private readonly int[] _returned;
+    private readonly int _returnedMask;
+    private long _returnedTail;
+    private long _returnedHead;
+
     private protected PacketPort(string name, int frameCount, int frameCapacityBytes)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -58,6 +72,8 @@ public abstract class PacketPort : IPacketPort
         _name = name;
         _slots = new FrameSlot[frameCount];
         _frameCapacityBytes = frameCapacityBytes;
+        _returned = new int[(int)BitOperations.RoundUpToPowerOf2((uint)frameCount)];
+        _returnedMask = _returned.Length - 1;
 
         // Tag 0 is reserved for default(Frame); wrapping after 65535 ports only weakens the foreign-port check, the
         // generation check still holds.
@@ -94,6 +110,7 @@ public abstract class PacketPort : IPacketPort
     public int Receive(Span<Frame> frames)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        RecycleReturned();
         if (frames.IsEmpty)
         {
             return 0;
@@ -117,6 +134,7 @@ public abstract class PacketPort : IPacketPort
     public int AllocateTransmit(Span<Frame> frames)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        RecycleReturned();
         return frames.IsEmpty ? 0 : AllocateCore(frames);
     }
 
@@ -129,6 +147,7 @@ public abstract class PacketPort : IPacketPort
     public int Transmit(ReadOnlySpan<Frame> frames)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        RecycleReturned();
         if (frames.IsEmpty)
         {
             return 0;
@@ -167,6 +186,7 @@ public abstract class PacketPort : IPacketPort
     public void Release(ReadOnlySpan<Frame> frames)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        RecycleReturned();
         if (frames.IsEmpty)
         {
             return;
@@ -186,10 +206,57 @@ public abstract class PacketPort : IPacketPort
     public void Release(Frame frame)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ref FrameSlot slot = ref CheckOwned(frame, -1);
-        slot.Generation++;
+        RecycleReturned();
+        ClaimOrThrow(frame, -1);
         _outstanding--;
         RecycleCore(frame.Slot);
+    }
+
+    /// <summary>
+    /// Gives one frame back from any thread (a consumer that was handed the frame): the handle dies at once, and the
+    /// port's thread recycles the slot at its next call (<see cref="Receive"/>, <see cref="AllocateTransmit"/>,
+    /// <see cref="Transmit"/>, <see cref="Release(Frame)"/>, <see cref="RecycleReturnedFrames"/>). Until then the frame
+    /// still counts in <see cref="OutstandingFrames"/>. Lock-free: one compare-and-swap and one atomic increment.
+    /// </summary>
+    /// <param name="frame">A frame owned by the caller.</param>
+    /// <exception cref="FrameOwnershipException">The handle is not owned (already given back, by this or another
+    /// thread, stale, foreign or forged); nothing was released.</exception>
+    /// <exception cref="ObjectDisposedException">The port was disposed (the frame was reclaimed as a leak).</exception>
+    public void ReleaseFromAnyThread(Frame frame)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        ClaimOrThrow(frame, -1);
+        long position = Interlocked.Increment(ref _returnedTail) - 1;
+        Volatile.Write(ref _returned[(int)(position & _returnedMask)], frame.Slot + 1);
+    }
+
+    /// <summary>
+    /// Gives frames back from any thread, one by one (see <see cref="ReleaseFromAnyThread(Frame)"/>). Not a batch:
+    /// frames before a bad handle stay given back.
+    /// </summary>
+    /// <param name="frames">Frames owned by the caller.</param>
+    /// <exception cref="FrameOwnershipException">A handle is not owned; it and the frames after it were not released.</exception>
+    /// <exception cref="ObjectDisposedException">The port was disposed.</exception>
+    public void ReleaseFromAnyThread(ReadOnlySpan<Frame> frames)
+    {
+        for (int i = 0; i < frames.Length; i++)
+        {
+            ReleaseFromAnyThread(frames[i]);
+        }
+    }
+
+    /// <summary>
+    /// On the port's thread: recycles the frames given back by <see cref="ReleaseFromAnyThread(Frame)"/> so far (every
+    /// other call on the port's thread does this too). O(frames recycled), no allocation.
+    /// </summary>
+    /// <returns>How many frames were recycled.</returns>
+    /// <exception cref="ObjectDisposedException">The port was disposed.</exception>
+    public int RecycleReturnedFrames()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long before = _returnedHead;
+        RecycleReturned();
+        return (int)(_returnedHead - before);
     }
 
     /// <inheritdoc/>
@@ -241,6 +308,11 @@ public abstract class PacketPort : IPacketPort
     /// <exception cref="FrameLeakException">The user holds <see cref="OutstandingFrames"/> &gt; 0 frames.</exception>
     public void ThrowIfFramesOutstanding()
     {
+        if (!_disposed)
+        {
+            RecycleReturned();
+        }
+
         if (_outstanding != 0)
         {
             NetThrowHelper.ThrowLeak(_name, _outstanding);
@@ -272,14 +344,16 @@ public abstract class PacketPort : IPacketPort
             return;
         }
 
-        _disposed = true;
+        Volatile.Write(ref _disposed, true);
         int leaked = 0;
         for (int i = 0; i < _slots.Length; i++)
         {
-            // Kill every live user handle so nothing can reach the memory after it is freed.
-            if ((_slots[i].Generation & 1) == 1)
+            // Kill every live user handle so nothing can reach the memory after it is freed. A frame already given back
+            // from another thread (queued, not yet recycled) is no leak. The CAS loses only to a concurrent
+            // ReleaseFromAnyThread, which then owns the return (queued, not a leak).
+            uint generation = Volatile.Read(ref _slots[i].Generation);
+            if ((generation & 1) == 1 && Interlocked.CompareExchange(ref _slots[i].Generation, generation + 1, generation) == generation)
             {
-                _slots[i].Generation++;
                 leaked++;
             }
         }
@@ -343,6 +417,54 @@ public abstract class PacketPort : IPacketPort
     /// <summary>Counts frames accepted for transmit that were then dropped (thread-safe).</summary>
     private protected void CountTransmitDropped(long frames) => Interlocked.Add(ref _transmitDropped, frames);
 
+    /// <summary>Checks the handle and claims its slot (generation + 1) with one CAS; throws if not owned.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ClaimOrThrow(Frame frame, int batchIndex)
+    {
+        FrameSlot[] slots = _slots;
+        if (frame.PortTag != _tag || (uint)frame.Slot >= (uint)slots.Length || (frame.Generation & 1) == 0
+            || Interlocked.CompareExchange(ref slots[frame.Slot].Generation, frame.Generation + 1, frame.Generation) != frame.Generation)
+        {
+            ThrowNotOwned(frame, batchIndex, default);
+        }
+    }
+
+    /// <summary>The port's thread: recycles the frames queued by <see cref="ReleaseFromAnyThread(Frame)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RecycleReturned()
+    {
+        if (Volatile.Read(ref _returned[(int)(_returnedHead & _returnedMask)]) != 0)
+        {
+            RecycleReturnedSlow();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RecycleReturnedSlow()
+    {
+        int[] returned = _returned;
+        long head = _returnedHead;
+        int count = 0;
+        while (true)
+        {
+            ref int entry = ref returned[(int)(head & _returnedMask)];
+            int value = Volatile.Read(ref entry);
+            if (value == 0)
+            {
+                // Empty, or a producer claimed the position and has not written it yet: picked up next time.
+                break;
+            }
+
+            entry = 0;
+            head++;
+            count++;
+            RecycleCore(value - 1);
+        }
+
+        _returnedHead = head;
+        _outstanding -= count;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowIssueBug(int slot, int length, int capacityBytes) =>
         throw new InvalidOperationException(
@@ -390,7 +512,12 @@ public abstract class PacketPort : IPacketPort
                 NetThrowHelper.ThrowOwnership(_name, FrameOwnershipError.BadLength, frame, i, slot.CapacityBytes);
             }
 
-            slot.Generation++;
+            if (Interlocked.CompareExchange(ref slot.Generation, frame.Generation + 1, frame.Generation) != frame.Generation)
+            {
+                // Another thread gave this frame back between the check and the claim.
+                UndoReturn(frames[..i]);
+                ThrowNotOwned(frame, i, frames[..i]);
+            }
         }
     }
 
@@ -398,7 +525,8 @@ public abstract class PacketPort : IPacketPort
     {
         for (int i = 0; i < frames.Length; i++)
         {
-            _slots[frames[i].Slot].Generation--;
+            // Only this thread can hold a claimed (even) generation of a slot it claimed; no other thread can move it.
+            _ = Interlocked.Decrement(ref _slots[frames[i].Slot].Generation);
         }
     }
 
