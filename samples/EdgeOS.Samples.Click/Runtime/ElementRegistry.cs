@@ -72,6 +72,15 @@ internal static class ElementRegistry
 
     private static readonly HashSet<string> s_provided = new(StringComparer.Ordinal) { "userlevel", "int64", "ip", "linux", "pcap" };
 
+    /// <summary>Adds a class that a host program provides (benchmark sources, tests); refuses to replace a built-in.</summary>
+    public static void Register(string className, Func<Element> factory)
+    {
+        if (!s_factories.TryAdd(className, factory))
+        {
+            throw new InvalidOperationException($"element class '{className}' is already registered");
+        }
+    }
+
     /// <summary>Every class name.</summary>
     public static IEnumerable<string> ClassNames => s_factories.Keys;
 
