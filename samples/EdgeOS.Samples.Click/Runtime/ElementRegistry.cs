@@ -66,6 +66,8 @@ internal static class ElementRegistry
         ["Script"] = () => new Script(),
         ["FromDump"] = () => new FromDump(),
         ["ToDump"] = () => new ToDump(),
+        ["FromIPSummaryDump"] = () => new FromIPSummaryDump(),
+        ["ToIPSummaryDump"] = () => new ToIPSummaryDump(),
         ["FromDevice"] = () => new FromDevice(),
         ["ToDevice"] = () => new ToDevice(),
     };
