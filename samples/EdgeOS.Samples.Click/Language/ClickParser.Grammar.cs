@@ -1051,19 +1051,17 @@ internal sealed partial class ClickParser
             }
 
             string value = string.Empty;
-            if (type == "compact_config" && words.Count == 1)
-            {
-                // Click's hint to share configuration string storage; nothing to do here.
-            }
-            else if (type == "package" && words.Count == 2 && ClickConfigText.TryParseString(words[1], out value))
-            {
-            }
-            else if (type == "library" && words.Count == 2 && ClickConfigText.TryParseString(words[1], out value))
+            if (type == "library" && words.Count == 2 && ClickConfigText.TryParseString(words[1], out value))
             {
                 YRequireLibrary(value);
                 continue;
             }
-            else
+
+            // compact_config (Click's hint to share configuration string storage) has no value; a package
+            // names one.
+            bool compactConfig = type == "compact_config" && words.Count == 1;
+            bool package = type == "package" && words.Count == 2 && ClickConfigText.TryParseString(words[1], out value);
+            if (!compactConfig && !package)
             {
                 LexError("syntax error at requirement");
                 continue;

@@ -10,7 +10,7 @@ internal static class ClickLanguageTestSupport
     {
         "Idle", "Discard", "Null", "Counter", "Queue", "Shaper", "InfiniteSource", "Tee", "Paint",
         "Classifier", "Print", "Message", "Test", "Unqueue", "RatedSource", "SimpleQueue", "Strip",
-        "CheckIPHeader", "ToDevice", "FromDevice", "EtherMirror", "IPFilter", "A", "X", "Y", "DriverManager", "PullNull",
+        "CheckIPHeader", "ToDevice", "FromDevice", "EtherMirror", "IPFilter", "A", "X", "Y", "DriverManager", "PullNull", "Script", "PushNull",
     };
 
     public static bool IsPrimitive(string name) => s_primitives.Contains(name);

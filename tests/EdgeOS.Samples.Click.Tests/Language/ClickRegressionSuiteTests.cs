@@ -183,6 +183,49 @@ public sealed partial class ClickRegressionSuiteTests
         Assert.Equal(["\"A B C\"", "\"A\"", "\"C\"", "\"\"", "\"F\"", "\"G\"", "\"J\""], prints);
     }
 
+    [Fact]
+    public void HandlersExpansion01LeavesScriptExpressionsForTheRuntime()
+    {
+        const string Text = "\n\tdefine($j sub)\n\tScript(print $(add 1 2),\n\t\tset i add,\n\t\tprint $($i 3 4),\n\t\tprint $($(s.run).name),\n\t\tprint $($j 8 5),\n\t\tprint $($j.run),\n\t\tstop)\n\ts :: Script(TYPE PASSIVE,\n\t\treturn i2)\n\tsub :: Script(TYPE PASSIVE, return Hello)\n\ti1, i2 :: Idle";
+        (RouterGraph? graph, ClickErrors errors) = Parse(Text);
+        Assert.Empty(errors.Messages);
+        Assert.NotNull(graph);
+        Assert.Equal("Script@1", graph.Elements[0].Name);
+        Assert.Equal(
+            "print $(add 1 2),\n\t\tset i add,\n\t\tprint $($i 3 4),\n\t\tprint $($(s.run).name),\n\t\tprint $(sub 8 5),\n\t\tprint $(sub.run),\n\t\tstop",
+            graph.Elements[0].Configuration);
+    }
+
+    [Fact]
+    public void StandardLibrary01NestedAndRepeatedLibraries()
+    {
+        string dir = Directory.CreateTempSubdirectory("clicklang").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "dir"));
+            File.WriteAllText(Path.Combine(dir, "lib"), "require(library dir/lib2)\nelementclass A { b :: B; }\n");
+            File.WriteAllText(Path.Combine(dir, "dir", "lib2"), "elementclass B { i :: Idle; }\n");
+            File.WriteAllText(Path.Combine(dir, "lib3"), "require(library lib)\n");
+            (RouterGraph? graph, ClickErrors errors) = Parse("require(library lib, library lib3)\na :: A;\n", "main", baseDirectory: dir);
+            Assert.Empty(errors.Messages);
+            Assert.NotNull(graph);
+            Assert.Equal(["a/b/i"], graph.Elements.Select(e => e.Name));
+            Assert.Equal(Lines("a/b/i :: Idle;", ""), ClickLanguage.Flatten(graph));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void StandardLandmarks01PreprocessorLineMarkers()
+    {
+        // What "cpp A" produces for Click's test: line markers with trailing flags.
+        const string Cpp = "# 1 \"A\"\n\nx :: Idle;\nyy :: Idle;\n# 1 \"B\" 1\nx :: Idle;\n# 5 \"A\" 2\ny :: PushNull;\nx[1] -> y -> x;\ny -> [1]x;\n";
+        Assert.Equal(["B:1: redeclaration of element 'x'", "A:2: element 'x' previously declared here"], Errors(Cpp, "<stdin>"));
+    }
+
     [GeneratedRegex(@"Paint@\d+")]
     private static partial Regex PaintNumber();
 }
