@@ -1,0 +1,199 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace EdgeOS.Samples.Click.Classification;
+
+/// <summary>
+/// A compiled Classifier, IPClassifier or IPFilter: a flat array of word tests, each with a "yes" and a "no" jump
+/// target, as Click's classifiers run. A target at or above zero is the next instruction; a negative target is a
+/// result, <c>output = -target - 2</c> (so -1 is "no match / drop"). Targets always point to lower indices, so a
+/// match ends after at most <see cref="InstructionCount"/> tests. Identical (test, yes, no) instructions are shared,
+/// and a test whose two branches lead to the same place is left out.
+/// </summary>
+internal sealed class ClassifierProgram
+{
+    /// <summary>Most instructions a program may have (a bound on configuration size; Click has none, we need one).</summary>
+    public const int InstructionsMax = 1 << 20;
+
+    private readonly Instruction[] _instructions;
+    private readonly int _entry;
+
+    private ClassifierProgram(Instruction[] instructions, int entry, int outputCount, IReadOnlyList<ClassifierExpression?> patterns)
+    {
+        _instructions = instructions;
+        _entry = entry;
+        OutputCount = outputCount;
+        Patterns = patterns;
+    }
+
+    /// <summary>Number of output ports the element has.</summary>
+    public int OutputCount { get; }
+
+    /// <summary>Number of tests in the program.</summary>
+    public int InstructionCount => _instructions.Length;
+
+    /// <summary>The parsed expression of each rule in order (null for an IPFilter drop rule's output), for checking.</summary>
+    internal IReadOnlyList<ClassifierExpression?> Patterns { get; }
+
+    /// <summary>Compiles Classifier patterns (<c>offset/value[%mask]</c> clauses, <c>!</c>, <c>-</c>).</summary>
+    /// <exception cref="ClickConfigurationException">A pattern is malformed.</exception>
+    public static ClassifierProgram CompileClassifier(IReadOnlyList<string> patterns)
+    {
+        ArgumentNullException.ThrowIfNull(patterns);
+        var rules = new List<(ClassifierExpression Expression, int Output)>(patterns.Count);
+        for (int i = 0; i < patterns.Count; i++)
+        {
+            rules.Add((ClassifierPatternParser.Parse(patterns[i], i), i));
+        }
+
+        return Build(rules, patterns.Count);
+    }
+
+    /// <summary>Compiles IPClassifier patterns (Click's filter expression language), one output per pattern.</summary>
+    /// <exception cref="ClickConfigurationException">A pattern is malformed.</exception>
+    public static ClassifierProgram CompileIPClassifier(IReadOnlyList<string> patterns)
+    {
+        ArgumentNullException.ThrowIfNull(patterns);
+        var rules = new List<(ClassifierExpression Expression, int Output)>(patterns.Count);
+        for (int i = 0; i < patterns.Count; i++)
+        {
+            rules.Add((IPFilterParser.ParsePattern(patterns[i], i), i));
+        }
+
+        return Build(rules, patterns.Count);
+    }
+
+    /// <summary>
+    /// Compiles IPFilter rules <c>ACTION EXPR</c>: <c>allow</c> is output 0, <c>deny</c>/<c>drop</c> drop, a number N
+    /// is output N. The output count is one more than the highest output named (at least 1).
+    /// </summary>
+    /// <exception cref="ClickConfigurationException">A rule is malformed.</exception>
+    public static ClassifierProgram CompileIPFilter(IReadOnlyList<string> rules)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        var parsed = new List<(ClassifierExpression Expression, int Output)>(rules.Count);
+        int outputs = 1;
+        for (int i = 0; i < rules.Count; i++)
+        {
+            (int output, ClassifierExpression expression) = IPFilterParser.ParseRule(rules[i], i);
+            parsed.Add((expression, output));
+            outputs = Math.Max(outputs, output + 1);
+        }
+
+        return Build(parsed, outputs);
+    }
+
+    /// <summary>
+    /// Classifies one packet: the output port of the first rule that matches, or -1 when none does (or the rule
+    /// drops). IP tests read the IP header at <paramref name="networkHeaderOffset"/> (a negative offset fails them).
+    /// Allocates nothing; reads are bounds-checked and a test on missing bytes is false.
+    /// </summary>
+    public int Match(ReadOnlySpan<byte> packet, int networkHeaderOffset)
+    {
+        int target = _entry;
+        ref Instruction first = ref MemoryMarshal.GetArrayDataReference(_instructions);
+        while (target >= 0)
+        {
+            // Targets are produced by the compiler and always index the array (checked in Build).
+            ref Instruction instruction = ref Unsafe.Add(ref first, target);
+            bool yes = FieldTest.Evaluate(
+                instruction.Base, instruction.Offset, instruction.Mask, instruction.Value, instruction.Operation,
+                instruction.Shift, instruction.NeededBytes, packet, networkHeaderOffset);
+            target = yes ? instruction.Yes : instruction.No;
+        }
+
+        return -target - 2;
+    }
+
+    /// <summary>The program as text, one instruction a line (the element's <c>program</c> handler).</summary>
+    public string Unparse()
+    {
+        var text = new StringBuilder();
+        for (int i = 0; i < _instructions.Length; i++)
+        {
+            Instruction instruction = _instructions[i];
+            var test = new FieldTest(instruction.Base, instruction.Offset, instruction.Mask, instruction.Value, instruction.Operation, instruction.Shift);
+            text.Append(i).Append(' ').Append(test).Append("  yes->").Append(Target(instruction.Yes))
+                .Append("  no->").Append(Target(instruction.No)).Append('\n');
+        }
+
+        text.Append("safe length ").Append(_entry < 0 ? "-" : "start " + _entry).Append('\n');
+        return text.ToString();
+
+        static string Target(int target) => target >= 0 ? "step " + target : target == -1 ? "[X]" : "[" + (-target - 2) + "]";
+    }
+
+    private static ClassifierProgram Build(List<(ClassifierExpression Expression, int Output)> rules, int outputCount)
+    {
+        var compiler = new Compiler();
+        int next = Compiler.DropTarget;
+        var patterns = new ClassifierExpression?[rules.Count];
+        for (int i = rules.Count - 1; i >= 0; i--)
+        {
+            (ClassifierExpression expression, int output) = rules[i];
+            patterns[i] = expression;
+            int yes = output < 0 ? Compiler.DropTarget : -output - 2;
+            next = compiler.Compile(expression, yes, next);
+        }
+
+        return new ClassifierProgram(compiler.ToArray(), next, outputCount, patterns);
+    }
+
+    [StructLayout(LayoutKind.Auto)]
+    private readonly record struct Instruction(
+        FieldBase Base, int Offset, uint Mask, uint Value, FieldOperation Operation, byte Shift, int NeededBytes, int Yes, int No);
+
+    private sealed class Compiler
+    {
+        public const int DropTarget = -1;
+
+        private readonly List<Instruction> _instructions = [];
+        private readonly Dictionary<Instruction, int> _shared = [];
+
+        public int Compile(ClassifierExpression expression, int yes, int no)
+        {
+            switch (expression)
+            {
+                case ConstantExpression constant:
+                    return constant.Value ? yes : no;
+                case NotExpression not:
+                    return Compile(not.Operand, no, yes);
+                case AndExpression and:
+                    return Compile(and.Left, Compile(and.Right, yes, no), no);
+                case OrExpression or:
+                    return Compile(or.Left, yes, Compile(or.Right, yes, no));
+                case TestExpression test:
+                    return Emit(test.Field, yes, no);
+                default:
+                    throw new InvalidOperationException("unknown expression node " + expression.GetType().Name);
+            }
+        }
+
+        public Instruction[] ToArray() => [.. _instructions];
+
+        private int Emit(FieldTest test, int yes, int no)
+        {
+            if (yes == no)
+            {
+                return yes;
+            }
+
+            var instruction = new Instruction(test.Base, test.Offset, test.Mask, test.Value, test.Operation, test.Shift, test.NeededBytes, yes, no);
+            if (_shared.TryGetValue(instruction, out int index))
+            {
+                return index;
+            }
+
+            if (_instructions.Count >= InstructionsMax)
+            {
+                throw new ClickConfigurationException($"classifier program too large (more than {InstructionsMax} steps)");
+            }
+
+            index = _instructions.Count;
+            _instructions.Add(instruction);
+            _shared.Add(instruction, index);
+            return index;
+        }
+    }
+}
