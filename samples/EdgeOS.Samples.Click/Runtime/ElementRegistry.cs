@@ -69,6 +69,9 @@ internal static class ElementRegistry
         ["FromIPSummaryDump"] = () => new FromIPSummaryDump(),
         ["ToIPSummaryDump"] = () => new ToIPSummaryDump(),
         ["FromDevice"] = () => new FromDevice(),
+        ["Classifier"] = () => new Classifier(),
+        ["IPClassifier"] = () => new IPClassifier(),
+        ["IPFilter"] = () => new IPFilter(),
         ["ToDevice"] = () => new ToDevice(),
     };
 
