@@ -43,30 +43,62 @@ public sealed class ClickVethPingTests
         print('%d received' % len(got))
         """;
 
+    private const string UdpScript = """
+        import socket
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(5):
+            s.sendto(b'filtered', ('TARGET', 9999))
+        print('sent')
+        """;
+
     [Fact]
-    public async Task PingFromTheNamespaceIsAnsweredByArpResponderAndIcmpPingResponder()
+    public async Task FirewallAnswersPingAndDropsAndCountsFilteredUdp()
     {
         using VethNamespace veth = VethNamespace.Create();
+        string target = AddTargetRoute(veth);
+        string config = $"""
+            FromDevice({veth.HostInterface}) -> cl :: Classifier(12/0806 20/0001, 12/0800, -);
+            cl[0] -> ARPResponder({target} 02:00:5e:00:53:02) -> q :: Queue -> ToDevice({veth.HostInterface});
+            cl[1] -> CheckIPHeader(14) -> f :: IPFilter(allow icmp, deny all) -> ping :: ICMPPingResponder -> pc :: Counter -> EtherMirror -> q;
+            cl[2] -> Discard; ping[1] -> Discard;
+            """;
+        string output = await RunClickAsync(config, ["-h", "pc.count", "-h", "f.drops"], () =>
+        {
+            var ping = veth.PythonInNamespace(PingScript.Replace("TARGET", target, StringComparison.Ordinal));
+            Assert.True(ping.ExitCode == 0, ping.Output + ping.Error);
+            Assert.Equal("3 received", ping.Output.Trim());
+            var udp = veth.PythonInNamespace(UdpScript.Replace("TARGET", target, StringComparison.Ordinal));
+            Assert.True(udp.ExitCode == 0, udp.Output + udp.Error);
+            Thread.Sleep(500);
+        });
+        string[] lines = output.Split('\n');
+        Assert.Equal("pc.count:", lines[0]);
+        Assert.True(long.Parse(lines[1], CultureInfo.InvariantCulture) >= 3, output);
+        Assert.Equal("f.drops:", lines[3]);
+        Assert.True(long.Parse(lines[4], CultureInfo.InvariantCulture) >= 5, output);
+    }
 
+    private static string AddTargetRoute(VethNamespace veth)
+    {
         // An address on no interface: only the Click router answers for it (with a MAC no interface has, so the
-        // host kernel ignores the echo requests as frames for another host).
+        // host kernel ignores the frames sent to it as frames for another host).
         string[] octets = veth.PeerAddress.Split('.');
         string target = string.Create(CultureInfo.InvariantCulture, $"10.199.{octets[2]}.{octets[3]}");
         var route = veth.ExecInNamespace("ip", "route", "add", target + "/32", "dev", veth.PeerInterface);
         Assert.True(route.ExitCode == 0, route.Error);
+        return target;
+    }
 
-        string config = $"""
-            FromDevice({veth.HostInterface}) -> arp :: ARPResponder({target} 02:00:5e:00:53:01) -> ac :: Counter -> q :: Queue -> ToDevice({veth.HostInterface});
-            arp[1] -> ip :: CheckIPHeader(14) -> ping :: ICMPPingResponder -> pc :: Counter -> EtherMirror -> q;
-            ip[1] -> other :: Counter -> Discard; ping[1] -> Discard;
-            """;
+    /// <summary>Runs click with <paramref name="config"/>, does <paramref name="action"/>, stops click with SIGINT, returns its standard output.</summary>
+    private static async Task<string> RunClickAsync(string config, string[] handlers, Action action)
+    {
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "click.dll"), "-e", config, "-h", "ac.count", "-h", "pc.count" })
+        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "click.dll"), "-e", config, .. handlers])
         {
             psi.ArgumentList.Add(a);
         }
@@ -82,25 +114,17 @@ public sealed class ClickVethPingTests
                 Assert.Fail("click exited early: " + await stderr);
             }
 
-            var ping = veth.PythonInNamespace(PingScript.Replace("TARGET", target, StringComparison.Ordinal));
-            Assert.True(ping.ExitCode == 0, ping.Output + ping.Error);
-            Assert.Equal("3 received", ping.Output.Trim());
-
+            action();
             using (Process kill = Process.Start("kill", ["-INT", click.Id.ToString(CultureInfo.InvariantCulture)]))
             {
-                kill.WaitForExit();
+                await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
             }
 
-            Assert.True(click.WaitForExit(TimeSpan.FromSeconds(20)), "click did not stop on SIGINT");
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await click.WaitForExitAsync(timeout.Token);
             Assert.Equal(0, click.ExitCode);
-            string output = await stdout;
-            string errors = await stderr;
-            string[] lines = output.Split('\n');
-            Assert.Equal("ac.count:", lines[0]);
-            Assert.True(long.Parse(lines[1], CultureInfo.InvariantCulture) >= 1, output);
-            Assert.Equal("pc.count:", lines[3]);
-            Assert.True(long.Parse(lines[4], CultureInfo.InvariantCulture) >= 3, output);
-            Assert.Equal(string.Empty, errors);
+            Assert.Equal(string.Empty, await stderr);
+            return await stdout;
         }
         finally
         {
@@ -109,5 +133,28 @@ public sealed class ClickVethPingTests
                 click.Kill(entireProcessTree: true);
             }
         }
+    }
+
+    [Fact]
+    public async Task PingFromTheNamespaceIsAnsweredByArpResponderAndIcmpPingResponder()
+    {
+        using VethNamespace veth = VethNamespace.Create();
+        string target = AddTargetRoute(veth);
+        string config = $"""
+            FromDevice({veth.HostInterface}) -> arp :: ARPResponder({target} 02:00:5e:00:53:01) -> ac :: Counter -> q :: Queue -> ToDevice({veth.HostInterface});
+            arp[1] -> ip :: CheckIPHeader(14) -> ping :: ICMPPingResponder -> pc :: Counter -> EtherMirror -> q;
+            ip[1] -> other :: Counter -> Discard; ping[1] -> Discard;
+            """;
+        string output = await RunClickAsync(config, ["-h", "ac.count", "-h", "pc.count"], () =>
+        {
+            var ping = veth.PythonInNamespace(PingScript.Replace("TARGET", target, StringComparison.Ordinal));
+            Assert.True(ping.ExitCode == 0, ping.Output + ping.Error);
+            Assert.Equal("3 received", ping.Output.Trim());
+        });
+        string[] lines = output.Split('\n');
+        Assert.Equal("ac.count:", lines[0]);
+        Assert.True(long.Parse(lines[1], CultureInfo.InvariantCulture) >= 1, output);
+        Assert.Equal("pc.count:", lines[3]);
+        Assert.True(long.Parse(lines[4], CultureInfo.InvariantCulture) >= 3, output);
     }
 }
