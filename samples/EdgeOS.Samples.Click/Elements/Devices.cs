@@ -1,34 +1,56 @@
 using EdgeOS.Net;
 using EdgeOS.Net.PacketSocket;
+using EdgeOS.Net.Xdp;
 using EdgeOS.Samples.Click.Runtime;
 using static EdgeOS.Samples.Click.Elements.ElementHelpers;
 using CV = EdgeOS.Samples.Click.Runtime.ClickValues;
 
 namespace EdgeOS.Samples.Click.Elements;
 
-/// <summary>One AF_PACKET port per device name in a router, shared by its FromDevice and ToDevice.</summary>
+/// <summary>A device opened for a router: its port and how to wait for received frames.</summary>
+internal sealed class OpenDevice(PacketPort port, Func<int, bool> wait, string method) : IDisposable
+{
+    public PacketPort Port { get; } = port;
+
+    public Func<int, bool> Wait { get; } = wait;
+
+    public string Method { get; } = method;
+
+    public void Dispose() => Port.Dispose();
+}
+
+/// <summary>One port per device name in a router, shared by its FromDevice and ToDevice.</summary>
 internal static class DeviceTable
 {
-    public static PacketSocketPort Open(Router router, string device)
+    /// <summary>Opens (or finds) <paramref name="device"/>: AF_PACKET for LINUX, AF_XDP for XDP (UDP ports <paramref name="udpLow"/>..<paramref name="udpHigh"/>).</summary>
+    public static bool TryOpen(Router router, string device, string method, int udpLow, int udpHigh, ElementErrors errors, out OpenDevice? open)
     {
+        open = null;
         string key = "device:" + device;
         if (router.SharedResources.TryGetValue(key, out IDisposable? existing))
         {
-            return (PacketSocketPort)existing;
+            open = (OpenDevice)existing;
+            if (method != "DEFAULT" && open.Method != method)
+            {
+                open = null;
+                return errors.Error($"{device}: already opened with METHOD {((OpenDevice)existing).Method}");
+            }
+
+            return true;
         }
 
-        var port = new PacketSocketPort(new PacketSocketPortOptions { InterfaceName = device, BlockTimeoutMilliseconds = 1 });
-        router.SharedResources[key] = port;
-        return port;
-    }
-
-    public static bool TryOpen(Router router, string device, ElementErrors errors, out PacketSocketPort? port)
-    {
-        port = null;
         try
         {
-            port = Open(router, device);
-            return true;
+            if (method == "XDP")
+            {
+                var xdp = new XdpPort(new XdpPortOptions { InterfaceName = device, UdpPortLow = udpLow, UdpPortHigh = udpHigh });
+                open = new OpenDevice(xdp, xdp.WaitForReceive, "XDP");
+            }
+            else
+            {
+                var ps = new PacketSocketPort(new PacketSocketPortOptions { InterfaceName = device, BlockTimeoutMilliseconds = 1 });
+                open = new OpenDevice(ps, ps.WaitForReceive, "LINUX");
+            }
         }
         catch (ArgumentException)
         {
@@ -42,20 +64,38 @@ internal static class DeviceTable
         {
             return errors.Error($"{device}: {ex.Message}");
         }
+
+        router.SharedResources[key] = open;
+        return true;
+    }
+
+    /// <summary>Parses <c>LOW-HIGH</c> (or one port) for XDP_UDP_PORTS.</summary>
+    public static bool TryParsePorts(string text, out int low, out int high)
+    {
+        string[] parts = text.Trim().Split('-');
+        low = high = 0;
+        return parts.Length is 1 or 2
+            && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out low)
+            && int.TryParse(parts[^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out high)
+            && low <= high && high <= 65535;
     }
 }
 
 /// <summary>
-/// FromDevice(DEVNAME; BURST, SNIFFER, PROMISC, METHOD): receives frames from a Linux interface through an
-/// AF_PACKET (TPACKET_V3) port and pushes them (each frame copied once into a pooled packet, the ring frame
-/// released at once). SNIFFER must stay true (the kernel keeps its copy) and PROMISC false; METHOD may be
-/// LINUX or DEFAULT. Handlers count, reset_counts.
+/// FromDevice(DEVNAME; BURST, SNIFFER, PROMISC, METHOD, XDP_UDP_PORTS): receives frames from a Linux interface
+/// and pushes them (each frame copied once into a pooled packet, the ring frame released at once). METHOD LINUX
+/// (or DEFAULT) uses an AF_PACKET (TPACKET_V3) port and sees every frame; METHOD XDP uses an AF_XDP port whose
+/// XDP program redirects only UDP to the ports XDP_UDP_PORTS (<c>LOW-HIGH</c>, default all) and passes the rest
+/// (ARP, ICMP, ...) to the kernel. SNIFFER must stay true and PROMISC false. Handlers count, reset_counts.
 /// </summary>
 internal sealed class FromDevice : Element, IDriverSelectable
 {
     private string _device = string.Empty;
     private int _burst = 32;
-    private PacketSocketPort? _port;
+    private string _method = "DEFAULT";
+    private int _udpLow;
+    private int _udpHigh = 65535;
+    private OpenDevice? _open;
     private ClickTask? _task;
     private long _count;
     private readonly Frame[] _frames = new Frame[256];
@@ -78,9 +118,19 @@ internal sealed class FromDevice : Element, IDriverSelectable
             errors.Error("PROMISC true is not available here");
         }
 
-        if (args.TryRead("METHOD", ArgFlags.None, CV.Word, out string method) && method is not ("LINUX" or "DEFAULT"))
+        if (args.TryRead("METHOD", ArgFlags.None, CV.Word, out string method))
         {
-            errors.Error($"METHOD {method} is not available; use LINUX");
+            _method = method;
+            if (method is not ("LINUX" or "DEFAULT" or "XDP"))
+            {
+                errors.Error($"METHOD {method} is not available; use LINUX or XDP");
+            }
+        }
+
+        if (args.TryRead("XDP_UDP_PORTS", ArgFlags.None, CV.String, out string ports)
+            && (_method != "XDP" || !DeviceTable.TryParsePorts(ports, out _udpLow, out _udpHigh)))
+        {
+            errors.Error("XDP_UDP_PORTS: expected LOW-HIGH port range, with METHOD XDP");
         }
 
         return args.Complete();
@@ -88,7 +138,7 @@ internal sealed class FromDevice : Element, IDriverSelectable
 
     public override bool Initialize(ElementErrors errors)
     {
-        if (!DeviceTable.TryOpen(Router, _device, errors, out _port))
+        if (!DeviceTable.TryOpen(Router, _device, _method, _udpLow, _udpHigh, errors, out _open))
         {
             return false;
         }
@@ -101,7 +151,7 @@ internal sealed class FromDevice : Element, IDriverSelectable
 
     public bool Wait(int timeoutMilliseconds)
     {
-        bool ready = _port!.WaitForReceive(timeoutMilliseconds);
+        bool ready = _open!.Wait(timeoutMilliseconds);
         if (ready)
         {
             _task!.Reschedule();
@@ -112,7 +162,7 @@ internal sealed class FromDevice : Element, IDriverSelectable
 
     public override bool RunTask(ClickTask task)
     {
-        PacketSocketPort port = _port!;
+        PacketPort port = _open!.Port;
         int n = port.Receive(_frames.AsSpan(0, _burst));
         OutputPort output = Output(0);
         long now = n > 0 ? Router.Master.NowNanoseconds : 0;
@@ -146,7 +196,7 @@ internal sealed class FromDevice : Element, IDriverSelectable
 }
 
 /// <summary>
-/// ToDevice(DEVNAME; BURST, QUIET): transmits packets on a Linux interface through the AF_PACKET port (each
+/// ToDevice(DEVNAME; BURST, QUIET, METHOD): transmits packets on a Linux interface through the device's port (each
 /// packet copied once into a transmit frame). In pull context a task pulls up to BURST packets per run.
 /// Handlers count, drops.
 /// </summary>
@@ -154,7 +204,8 @@ internal sealed class ToDevice : Element
 {
     private string _device = string.Empty;
     private int _burst = 16;
-    private PacketSocketPort? _port;
+    private OpenDevice? _open;
+    private string _method = "DEFAULT";
     private ClickTask? _task;
     private IEmptyNotifier? _notifier;
     private long _count;
@@ -167,6 +218,15 @@ internal sealed class ToDevice : Element
     {
         _device = args.Read("DEVNAME", ArgFlags.MandatoryPositional, CV.Word, string.Empty);
         _burst = Math.Max(1, args.Read("BURST", ArgFlags.None, NonNegative, 16));
+        if (args.TryRead("METHOD", ArgFlags.None, CV.Word, out string method))
+        {
+            _method = method;
+            if (method is not ("LINUX" or "DEFAULT" or "XDP"))
+            {
+                errors.Error($"METHOD {method} is not available; use LINUX or XDP");
+            }
+        }
+
         if (args.TryRead("QUIET", ArgFlags.None, CV.Bool, out bool _))
         {
             // Transmit errors are counted in the drops handler and never printed, so QUIET has nothing to silence.
@@ -177,7 +237,7 @@ internal sealed class ToDevice : Element
 
     public override bool Initialize(ElementErrors errors)
     {
-        if (!DeviceTable.TryOpen(Router, _device, errors, out _port))
+        if (!DeviceTable.TryOpen(Router, _device, _method, 0, 65535, errors, out _open))
         {
             return false;
         }
@@ -194,7 +254,7 @@ internal sealed class ToDevice : Element
 
     private void Send(Packet p)
     {
-        PacketSocketPort port = _port!;
+        PacketPort port = _open!.Port;
         ReadOnlySpan<byte> data = p.Data;
         if (data.Length > port.FrameCapacityBytes || port.AllocateTransmit(_one) == 0)
         {

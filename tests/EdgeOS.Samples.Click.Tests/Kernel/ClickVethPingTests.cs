@@ -78,6 +78,23 @@ public sealed class ClickVethPingTests
         Assert.True(long.Parse(lines[4], CultureInfo.InvariantCulture) >= 5, output);
     }
 
+    [Fact]
+    public async Task XdpFromDeviceReceivesTheUdpPortRangeWhileTheKernelKeepsArp()
+    {
+        using VethNamespace veth = VethNamespace.Create();
+        string config = $"""
+            FromDevice({veth.HostInterface}, METHOD XDP, XDP_UDP_PORTS 7777-7778) -> c :: Counter -> Discard;
+            """;
+        string output = await RunClickAsync(config, ["-h", "c.count"], () =>
+        {
+            // The kernel answers ARP for its own address (XDP passes ARP); the UDP datagrams go to the AF_XDP socket.
+            var udp = veth.PythonInNamespace(UdpScript.Replace("TARGET", veth.HostAddress, StringComparison.Ordinal).Replace("9999", "7777", StringComparison.Ordinal));
+            Assert.True(udp.ExitCode == 0, udp.Output + udp.Error);
+            Thread.Sleep(500);
+        });
+        Assert.True(long.Parse(output.Trim(), CultureInfo.InvariantCulture) >= 5, output);
+    }
+
     private static string AddTargetRoute(VethNamespace veth)
     {
         // An address on no interface: only the Click router answers for it (with a MAC no interface has, so the
