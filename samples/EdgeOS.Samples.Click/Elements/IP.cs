@@ -11,10 +11,20 @@ namespace EdgeOS.Samples.Click.Elements;
 /// <summary>IP header helpers over packet bytes.</summary>
 internal static class IPHeader
 {
-    /// <summary>Recomputes the IPv4 header checksum of <paramref name="ip"/> (header length from the IHL).</summary>
+    /// <summary>Recomputes the IPv4 header checksum of <paramref name="ip"/> (header length from the IHL); a header that is shorter than 20 bytes or longer than the data is left alone.</summary>
     public static void UpdateChecksum(Span<byte> ip)
     {
+        if (ip.Length < 20)
+        {
+            return;
+        }
+
         int hl = (ip[0] & 0xF) * 4;
+        if (hl < 20 || hl > ip.Length)
+        {
+            return;
+        }
+
         ip[10] = 0;
         ip[11] = 0;
         BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip[..hl]));
