@@ -137,7 +137,8 @@ internal sealed class ClassifierProgram
             next = compiler.Compile(expression, yes, next);
         }
 
-        return new ClassifierProgram(compiler.ToArray(), next, outputCount, patterns);
+        Instruction[] instructions = compiler.Finish(ref next);
+        return new ClassifierProgram(instructions, next, outputCount, patterns);
     }
 
     [StructLayout(LayoutKind.Auto)]
@@ -170,7 +171,119 @@ internal sealed class ClassifierProgram
             }
         }
 
-        public Instruction[] ToArray() => [.. _instructions];
+        /// <summary>
+        /// The finished program, after edge drifting: an edge leaving a test whose outcome decides the test it
+        /// leads to (the same test, or an equality on the same masked word with another value) jumps straight past
+        /// it, as Click's classifier optimizer does; instructions no longer reachable from the entry are removed.
+        /// </summary>
+        public Instruction[] Finish(ref int entry)
+        {
+            Instruction[] program = [.. _instructions];
+            for (int i = 0; i < program.Length; i++)
+            {
+                Instruction instruction = program[i];
+                program[i] = instruction with
+                {
+                    Yes = Drift(program, instruction, true, instruction.Yes),
+                    No = Drift(program, instruction, false, instruction.No),
+                };
+            }
+
+            while (entry >= 0 && program[entry].Yes == program[entry].No)
+            {
+                entry = program[entry].Yes;
+            }
+
+            // Keep the reachable instructions in their order, so every target still points to a lower index.
+            var reachable = new bool[program.Length];
+            var stack = new Stack<int>();
+            if (entry >= 0)
+            {
+                stack.Push(entry);
+            }
+
+            while (stack.Count > 0)
+            {
+                int at = stack.Pop();
+                if (reachable[at])
+                {
+                    continue;
+                }
+
+                reachable[at] = true;
+                if (program[at].Yes >= 0)
+                {
+                    stack.Push(program[at].Yes);
+                }
+
+                if (program[at].No >= 0)
+                {
+                    stack.Push(program[at].No);
+                }
+            }
+
+            var renumber = new int[program.Length];
+            var kept = new List<Instruction>(program.Length);
+            for (int i = 0; i < program.Length; i++)
+            {
+                if (reachable[i])
+                {
+                    renumber[i] = kept.Count;
+                    kept.Add(program[i]);
+                }
+            }
+
+            for (int i = 0; i < kept.Count; i++)
+            {
+                Instruction instruction = kept[i];
+                kept[i] = instruction with
+                {
+                    Yes = instruction.Yes >= 0 ? renumber[instruction.Yes] : instruction.Yes,
+                    No = instruction.No >= 0 ? renumber[instruction.No] : instruction.No,
+                };
+            }
+
+            entry = entry >= 0 ? renumber[entry] : entry;
+            return [.. kept];
+        }
+
+        // Follows the edge while the outcome of 'known' (taken with result 'outcome') decides the next test.
+        private static int Drift(Instruction[] program, Instruction known, bool outcome, int target)
+        {
+            while (target >= 0)
+            {
+                Instruction next = program[target];
+                if (next.Yes == next.No)
+                {
+                    // Drifting made this test pointless: both outcomes lead to the same place.
+                    target = next.Yes;
+                    continue;
+                }
+
+                bool sameWord = next.Base == known.Base && next.Offset == known.Offset && next.Mask == known.Mask;
+                if (!sameWord)
+                {
+                    return target;
+                }
+
+                bool sameTest = next.Value == known.Value && next.Operation == known.Operation && next.Shift == known.Shift;
+                if (sameTest)
+                {
+                    target = outcome ? next.Yes : next.No;
+                }
+                else if (outcome && known.Operation == FieldOperation.Equal && next.Operation == FieldOperation.Equal)
+                {
+                    // The word equals known.Value, so it cannot equal next.Value.
+                    target = next.No;
+                }
+                else
+                {
+                    return target;
+                }
+            }
+
+            return target;
+        }
 
         private int Emit(FieldTest test, int yes, int no)
         {

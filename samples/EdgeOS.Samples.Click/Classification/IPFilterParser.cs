@@ -367,6 +367,21 @@ internal static class IPFilterParser
                     throw Error(word is null ? "missing type after 'ip'" : $"unknown type 'ip {word}'");
                 }
             }
+            else if (word is "tcpudp")
+            {
+                // Click's name for "tcp or udp": a primitive alone, or the protocol qualifier of 'port'.
+                Position++;
+                if (Peek() == "port")
+                {
+                    qualified = true;
+                }
+                else
+                {
+                    primitive.Type = PrimitiveType.Proto;
+                    _previous = primitive;
+                    return ClassifierExpression.Or(ProtoTest(FieldOperation.Equal, false, ProtoTcp), ProtoTest(FieldOperation.Equal, false, ProtoUdp));
+                }
+            }
             else if (word is "tcp" or "udp" or "icmp")
             {
                 string? after = Peek(1);
@@ -805,7 +820,9 @@ internal static class IPFilterParser
         // One integer comparison on a field of at most 32 bits, with an optional user mask.
         private ClassifierExpression Build(Primitive primitive, uint? userMask, string op, uint value)
         {
-            (FieldBase fieldBase, int offset, uint fieldMask, int shift, uint guardProto) = Layout(primitive);
+            (FieldBase fieldBase, int offset, uint fieldMask, int shift, uint guardProto) = primitive.Type == PrimitiveType.Port
+                ? (FieldBase.Transport, 0, 0xFFFFu, 0, primitive.Proto)
+                : Layout(primitive);
             uint mask = fieldMask;
             if (userMask is uint m)
             {
