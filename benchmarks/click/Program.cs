@@ -21,7 +21,7 @@ const string Router = """
 
 const string Firewall = """
     src :: MemoryReplay(LIMIT $N, STOP true) -> cl :: Classifier(12/0800, -);
-    cl[0] -> CheckIPHeader(14) -> f :: IPFilter(allow dst net 10.0.1.0/24, allow udp && dst net 10.0.2.0/24, allow src host 10.0.0.1 && dst host 10.0.3.9, deny all) -> ok :: Counter -> Discard;
+    cl[0] -> CheckIPHeader(14) -> f :: IPFilter(allow udp && dst port 53, allow tcp && dst port 80, allow dst net 10.0.4.0/24 && udp, deny all) -> ok :: Counter -> Discard;
     cl[1] -> Discard;
     """;
 

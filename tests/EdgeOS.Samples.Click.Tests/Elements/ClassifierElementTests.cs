@@ -34,6 +34,30 @@ public sealed class ClassifierElementTests
     }
 
     [Fact]
+    public void IPFilterPortRulesAllowOnlyTheNamedServices()
+    {
+        string path = Frames.WritePcap([
+            Frames.Udp(Frames.IP("10.0.0.1"), Frames.IP("10.0.1.5"), 1000, 53),
+            Frames.Udp(Frames.IP("10.0.0.1"), Frames.IP("10.0.1.5"), 53, 1000),
+            Frames.Udp(Frames.IP("10.0.0.1"), Frames.IP("10.0.1.5"), 1000, 9999),
+            Frames.IcmpEcho(Frames.IP("10.0.0.1"), Frames.IP("10.0.2.5"), 1, 1),
+        ]);
+        try
+        {
+            using TestRouter r = TestRouter.Create($"""
+                FromDump({path}, STOP true) -> CheckIPHeader(14) -> f :: IPFilter(allow udp && dst port 53, 1 icmp, deny all);
+                f[0] -> dns :: Counter -> Discard; f[1] -> icmp :: Counter -> Discard;
+                """).Run();
+            Assert.Equal((1L, 1L), (r.Count("dns"), r.Count("icmp")));
+            Assert.Equal("2", r.Read("f.drops"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void IPClassifierSendsEachPacketToItsFirstMatchingPattern()
     {
         string path = Frames.WritePcap([
