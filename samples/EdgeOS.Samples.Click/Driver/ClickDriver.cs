@@ -1,0 +1,464 @@
+using System.Runtime.InteropServices;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using EdgeOS.Samples.Click.Language;
+using EdgeOS.Samples.Click.Runtime;
+
+namespace EdgeOS.Samples.Click.Driver;
+
+/// <summary>
+/// The command line of Click's userlevel driver, click(1): the configuration from a file, <c>-e EXPR</c> or
+/// standard input; <c>NAME=value</c> variables; <c>-h [ELEMENT.]HANDLER</c> (repeatable, element globs);
+/// <c>-q</c>; <c>-o FILE</c>; <c>--flatten</c>; <c>--simtime</c>; <c>-t</c>; <c>-w</c>.
+/// </summary>
+internal static class ClickDriver
+{
+    private const string Usage = "Usage: click [OPTION]... [ROUTERFILE] [PARAM=VALUE]...\nTry 'click --help' for more information.\n";
+
+    private const string Help = """
+'Click' runs a Click router configuration at user level. It installs the
+configuration, reporting any errors to standard error, and then generally runs
+until interrupted.
+
+Usage: click [OPTION]... [ROUTERFILE] [PARAM=VALUE]...
+
+Options:
+  -f, --file FILE               Read router configuration from FILE.
+  -e, --expression EXPR         Use EXPR as router configuration.
+  -h, --handler ELEMENT.H       Call ELEMENT's read handler H after running
+                                driver and print result to standard output.
+  -o, --output FILE             Write flat configuration to FILE.
+      --flatten                 Print the flat configuration and exit without
+                                initializing the router.
+  -q, --quit                    Do not run driver.
+      --simtime                 Run in simulation time.
+  -t, --time                    Print information on how long driver took.
+  -w, --no-warnings             Do not print warnings.
+      --help                    Print this message and exit.
+  -v, --version                 Print version number and exit.
+
+""";
+
+    /// <summary>Runs the driver with <paramref name="args"/>; returns the process exit code.</summary>
+    public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    {
+        string? file = null;
+        string? expression = null;
+        string? output = null;
+        bool quit = false;
+        bool flatten = false;
+        bool simtime = false;
+        bool time = false;
+        bool noWarnings = false;
+        var handlers = new List<string>();
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            string? value = null;
+            string option = a;
+            int eq = a.StartsWith("--", StringComparison.Ordinal) ? a.IndexOf('=', StringComparison.Ordinal) : -1;
+            if (eq > 0)
+            {
+                option = a[..eq];
+                value = a[(eq + 1)..];
+            }
+
+            bool NeedValue(out string v)
+            {
+                if (value is not null)
+                {
+                    v = value;
+                    return true;
+                }
+
+                if (option.Length > 2 && !option.StartsWith("--", StringComparison.Ordinal))
+                {
+                    v = option[2..];
+                    return true;
+                }
+
+                if (i + 1 < args.Length)
+                {
+                    v = args[++i];
+                    return true;
+                }
+
+                stderr.Write($"click: option '{option}' requires an argument\n{Usage}");
+                v = string.Empty;
+                return false;
+            }
+
+            string head = option.StartsWith("--", StringComparison.Ordinal) || option.Length <= 2 ? option : option[..2];
+            switch (head)
+            {
+                case "-f" or "--file":
+                    if (!NeedValue(out string f))
+                    {
+                        return 1;
+                    }
+
+                    if (file is not null || expression is not null)
+                    {
+                        stderr.Write("click: router configuration specified twice\n" + Usage);
+                        return 1;
+                    }
+
+                    file = f;
+                    break;
+                case "-e" or "--expression":
+                    if (!NeedValue(out string e))
+                    {
+                        return 1;
+                    }
+
+                    if (file is not null || expression is not null)
+                    {
+                        stderr.Write("click: router configuration specified twice\n" + Usage);
+                        return 1;
+                    }
+
+                    expression = e;
+                    break;
+                case "-h" or "--handler" or "--call":
+                    if (!NeedValue(out string h))
+                    {
+                        return 1;
+                    }
+
+                    handlers.Add(h);
+                    break;
+                case "-o" or "--output":
+                    if (!NeedValue(out string o))
+                    {
+                        return 1;
+                    }
+
+                    output = o;
+                    break;
+                case "-q" or "--quit":
+                    quit = true;
+                    break;
+                case "--flatten":
+                    flatten = true;
+                    break;
+                case "--simtime":
+                    simtime = true;
+                    break;
+                case "-t" or "--time":
+                    time = true;
+                    break;
+                case "-w" or "--no-warnings":
+                    noWarnings = true;
+                    break;
+                case "--help":
+                    stdout.Write(Help);
+                    return 0;
+                case "-v" or "--version":
+                    stdout.Write("click (Click) 2.1 (EdgeOS for .NET)\n");
+                    return 0;
+                default:
+                    if (a.StartsWith('-') && a != "-")
+                    {
+                        stderr.Write($"click: unrecognized option '{a}'\n{Usage}");
+                        return 1;
+                    }
+
+                    int assign = a.IndexOf('=', StringComparison.Ordinal);
+                    if (assign > 0 && IsVariableName(a[..assign]))
+                    {
+                        variables[a[..assign]] = a[(assign + 1)..];
+                    }
+                    else if (file is null && expression is null)
+                    {
+                        file = a;
+                    }
+                    else
+                    {
+                        stderr.Write("click: router configuration specified twice\n" + Usage);
+                        return 1;
+                    }
+
+                    break;
+            }
+        }
+
+        // Read the configuration.
+        string text;
+        string fileName;
+        string? baseDirectory = null;
+        if (expression is not null)
+        {
+            text = expression;
+            fileName = "config";
+        }
+        else if (file is null || file == "-")
+        {
+            text = stdin.ReadToEnd();
+            fileName = "<stdin>";
+        }
+        else
+        {
+            try
+            {
+                text = File.ReadAllText(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                stderr.Write($"click: {file}: {(ex is FileNotFoundException or DirectoryNotFoundException ? "No such file or directory" : ex.Message)}\n");
+                return 1;
+            }
+
+            fileName = file;
+            baseDirectory = Path.GetDirectoryName(Path.GetFullPath(file));
+        }
+
+        var errors = new ClickErrors();
+        RouterGraph? graph = ClickLanguage.Parse(text, fileName, variables, ElementRegistry.IsPrimitiveClass, errors, baseDirectory);
+        if (graph is null || errors.HasErrors)
+        {
+            WriteErrors(errors, stderr, noWarnings);
+            return 1;
+        }
+
+        if (flatten)
+        {
+            WriteErrors(errors, stderr, noWarnings);
+            return WriteOutput(output ?? "-", ClickLanguage.Flatten(graph), stdout, stderr) ? 0 : 1;
+        }
+
+        var master = new Master(simtime) { Chatter = stderr };
+        Router? router = Router.Create(graph, errors, master);
+        WriteErrors(errors, stderr, noWarnings);
+        if (router is null)
+        {
+            return 1;
+        }
+
+        router.ConfigurationText = text;
+        if (output is not null && !WriteOutput(output, ClickLanguage.Flatten(graph), stdout, stderr))
+        {
+            router.Cleanup();
+            return 1;
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        if (!quit)
+        {
+            using var cts = new CancellationTokenSource();
+            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
+            {
+                ctx.Cancel = true;
+                cts.Cancel();
+            });
+            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+            {
+                ctx.Cancel = true;
+                cts.Cancel();
+            });
+            master.Run(cts.Token);
+        }
+
+        stopwatch.Stop();
+        if (time)
+        {
+            stderr.Write(string.Create(CultureInfo.InvariantCulture, $"{stopwatch.Elapsed.TotalSeconds:0.000000} real\n"));
+        }
+
+        int exit = CallHandlers(router, handlers, stdout, stderr) ? 0 : 1;
+        router.Cleanup();
+        stdout.Flush();
+        return exit;
+    }
+
+    private static bool IsVariableName(string s) =>
+        s.Length > 0 && (char.IsAsciiLetter(s[0]) || s[0] == '_') && s.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
+    private static void WriteErrors(ClickErrors errors, TextWriter stderr, bool noWarnings)
+    {
+        foreach (string m in errors.Messages)
+        {
+            if (noWarnings && m.Contains(": warning: ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            stderr.Write(m);
+            stderr.Write('\n');
+        }
+
+        stderr.Flush();
+    }
+
+    private static bool WriteOutput(string output, string content, TextWriter stdout, TextWriter stderr)
+    {
+        if (output == "-")
+        {
+            stdout.Write(content);
+            stdout.Flush();
+            return true;
+        }
+
+        try
+        {
+            File.WriteAllText(output, content);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            stderr.Write($"click: {output}: {ex.Message}\n");
+            return false;
+        }
+    }
+
+    /// <summary>Calls the <c>-h</c> read handlers after the run and prints them as click(1) does.</summary>
+    internal static bool CallHandlers(Router router, IReadOnlyList<string> specs, TextWriter stdout, TextWriter stderr)
+    {
+        var calls = new List<(Element? Element, string Handler)>();
+        bool ok = true;
+        bool glob = false;
+        foreach (string spec in specs)
+        {
+            int dot = spec.LastIndexOf('.');
+            if (dot < 0)
+            {
+                if (router.GlobalHandlers.Find(spec) is not { Read: not null })
+                {
+                    stderr.Write($"click: no global read handler named '{spec}'\n");
+                    ok = false;
+                    continue;
+                }
+
+                calls.Add((null, spec));
+                continue;
+            }
+
+            string pattern = spec[..dot];
+            string handler = spec[(dot + 1)..];
+            if (pattern.IndexOfAny(['*', '?', '[']) >= 0)
+            {
+                glob = true;
+                var regex = new Regex("^" + GlobToRegex(pattern) + "$", RegexOptions.CultureInvariant);
+                bool any = false;
+                foreach (Element e in router.Elements)
+                {
+                    if (regex.IsMatch(e.Name) && router.HandlersOf(e).Find(handler) is { Read: not null })
+                    {
+                        calls.Add((e, handler));
+                        any = true;
+                    }
+                }
+
+                if (!any)
+                {
+                    stderr.Write($"click: no element matching '{pattern}' has a '{handler}' read handler\n");
+                    ok = false;
+                }
+
+                continue;
+            }
+
+            Element? element = router.Find(pattern);
+            if (element is null)
+            {
+                stderr.Write($"click: no element named '{pattern}'\n");
+                ok = false;
+                continue;
+            }
+
+            Handler? h = router.HandlersOf(element).Find(handler);
+            if (h is null)
+            {
+                stderr.Write($"click: no '{spec}' handler\n");
+                ok = false;
+                continue;
+            }
+
+            if (h.Read is null)
+            {
+                stderr.Write($"click: '{spec}' is a write handler\n");
+                ok = false;
+                continue;
+            }
+
+            calls.Add((element, handler));
+        }
+
+        bool printName = calls.Count > 1 || glob;
+        var sb = new StringBuilder();
+        foreach ((Element? e, string h) in calls)
+        {
+            string value;
+            try
+            {
+                value = router.CallRead(e, h);
+            }
+            catch (ClickRuntimeException ex)
+            {
+                stderr.Write($"click: {ex.Message}\n");
+                ok = false;
+                continue;
+            }
+
+            if (printName)
+            {
+                sb.Append(e is null ? h : e.Name + "." + h).Append(":\n");
+            }
+
+            sb.Append(value);
+            if (value.Length > 0 && !value.EndsWith('\n'))
+            {
+                sb.Append('\n');
+            }
+
+            if (printName)
+            {
+                sb.Append('\n');
+            }
+        }
+
+        stdout.Write(sb.ToString());
+        stdout.Flush();
+        return ok;
+    }
+
+    private static string GlobToRegex(string glob)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < glob.Length; i++)
+        {
+            char c = glob[i];
+            switch (c)
+            {
+                case '*':
+                    sb.Append(".*");
+                    break;
+                case '?':
+                    sb.Append('.');
+                    break;
+                case '[':
+                    int end = glob.IndexOf(']', i + 1);
+                    if (end < 0)
+                    {
+                        sb.Append(@"\[");
+                    }
+                    else
+                    {
+                        string set = glob[(i + 1)..end];
+                        sb.Append('[').Append(set.StartsWith('!') ? "^" + Regex.Escape(set[1..]) : Regex.Escape(set)).Append(']');
+                        i = end;
+                    }
+
+                    break;
+                default:
+                    sb.Append(Regex.Escape(c.ToString()));
+                    break;
+            }
+        }
+
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,975 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using EdgeOS.Samples.Click.Language;
+using EdgeOS.Samples.Click.Runtime;
+using static EdgeOS.Samples.Click.Elements.ElementHelpers;
+using CV = EdgeOS.Samples.Click.Runtime.ClickValues;
+
+namespace EdgeOS.Samples.Click.Elements;
+
+/// <summary>
+/// Queue / SimpleQueue / NotifierQueue / FullNoteQueue(CAPACITY): push in, pull out; drops when full (default
+/// capacity 1000). Handlers length, highwater_length, capacity (rw), drops, reset_counts, reset.
+/// </summary>
+internal sealed class ClickQueue(bool notify) : Element, IEmptyNotifier
+{
+    private Packet?[] _ring = new Packet?[1001];
+    private int _head;
+    private int _tail;
+    private int _capacity = 1000;
+    private int _highwater;
+    private long _drops;
+    private readonly List<ClickTask> _listeners = [];
+    private readonly bool _notify = notify;
+
+    public override string PortCount => "1/1";
+
+    public override string Processing => "h/l";
+
+    public int Length => _tail >= _head ? _tail - _head : _tail + _ring.Length - _head;
+
+    public long Drops => _drops;
+
+    public bool Active => !_notify || Length > 0;
+
+    public void AddListener(ClickTask task)
+    {
+        if (_notify && !_listeners.Contains(task))
+        {
+            _listeners.Add(task);
+        }
+    }
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _capacity = args.Read("CAPACITY", ArgFlags.Positional, NonNegative, 1000);
+        _ring = new Packet?[_capacity + 1];
+        return args.Complete();
+    }
+
+    public override void Push(int port, Packet p)
+    {
+        int next = _tail + 1 == _ring.Length ? 0 : _tail + 1;
+        if (next == _head)
+        {
+            _drops++;
+            p.Kill();
+            return;
+        }
+
+        bool wasEmpty = _head == _tail;
+        _ring[_tail] = p;
+        _tail = next;
+        int length = Length;
+        if (length > _highwater)
+        {
+            _highwater = length;
+        }
+
+        if (wasEmpty && _listeners.Count > 0)
+        {
+            foreach (ClickTask t in _listeners)
+            {
+                t.Reschedule();
+            }
+        }
+    }
+
+    public override Packet? Pull(int port)
+    {
+        if (_head == _tail)
+        {
+            return null;
+        }
+
+        Packet? p = _ring[_head];
+        _ring[_head] = null;
+        _head = _head + 1 == _ring.Length ? 0 : _head + 1;
+        return p;
+    }
+
+    public override void Cleanup()
+    {
+        while (Pull(0) is Packet p)
+        {
+            p.Kill();
+        }
+    }
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("length", () => Num(Length));
+        handlers.AddRead("highwater_length", () => Num(_highwater));
+        handlers.AddRead("capacity", () => Num(_capacity));
+        handlers.AddWrite("capacity", Writer(NonNegative, Resize));
+        handlers.AddRead("drops", () => Num(_drops));
+        handlers.AddWrite("reset_counts", (_, _) =>
+        {
+            _drops = 0;
+            _highwater = Length;
+            return true;
+        });
+        handlers.AddWrite("reset", (_, _) =>
+        {
+            Cleanup();
+            return true;
+        });
+    }
+
+    private void Resize(int capacity)
+    {
+        var ring = new Packet?[capacity + 1];
+        int n = 0;
+        while (Pull(0) is Packet p)
+        {
+            if (n < capacity)
+            {
+                ring[n++] = p;
+            }
+            else
+            {
+                _drops++;
+                p.Kill();
+            }
+        }
+
+        _ring = ring;
+        _head = 0;
+        _tail = n;
+        _capacity = capacity;
+    }
+}
+
+/// <summary>Unqueue(BURST; ACTIVE, LIMIT): pulls packets and pushes them (default one per task run).</summary>
+internal sealed class Unqueue : Element
+{
+    private int _burst = 1;
+    private bool _active = true;
+    private long _limit = -1;
+    private long _count;
+    private ClickTask? _task;
+    private IEmptyNotifier? _notifier;
+
+    public override string PortCount => "1/1";
+
+    public override string Processing => "l/h";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _burst = args.Read("BURST", ArgFlags.Positional, NonNegative, 1);
+        _active = args.Read("ACTIVE", ArgFlags.None, CV.Bool, true);
+        _limit = args.Read("LIMIT", ArgFlags.None, Limit, -1);
+        if (_burst == 0)
+        {
+            _burst = int.MaxValue;
+        }
+
+        return args.Complete();
+    }
+
+    public override bool Initialize(ElementErrors errors)
+    {
+        _task = Router.Master.NewTask(this);
+        _notifier = FindUpstreamNotifier(this, 0);
+        if (_active)
+        {
+            _task.Reschedule();
+        }
+
+        return true;
+    }
+
+    public override bool RunTask(ClickTask task)
+    {
+        if (!_active || (_limit >= 0 && _count >= _limit))
+        {
+            task.Unschedule();
+            return false;
+        }
+
+        int n = 0;
+        InputPort input = Input(0);
+        OutputPort output = Output(0);
+        while (n < _burst && (_limit < 0 || _count < _limit))
+        {
+            Packet? p = input.Pull();
+            if (p is null)
+            {
+                break;
+            }
+
+            n++;
+            _count++;
+            output.Push(p);
+        }
+
+        if (n == 0 && _notifier is { Active: false })
+        {
+            task.Unschedule();
+            _notifier.AddListener(task);
+        }
+
+        return n > 0;
+    }
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("count", () => Num(_count));
+        handlers.AddWrite("reset", (_, _) =>
+        {
+            _count = 0;
+            _task?.Reschedule();
+            return true;
+        });
+        handlers.AddRead("active", () => ElementHelpers.Bool(_active));
+        handlers.AddWrite("active", Writer<bool>(CV.Bool, v =>
+        {
+            _active = v;
+            if (v)
+            {
+                _task?.Reschedule();
+            }
+        }));
+        handlers.AddRead("burst", () => Num(_burst));
+        handlers.AddWrite("burst", Writer(NonNegative, v => _burst = v == 0 ? int.MaxValue : v));
+        handlers.AddRead("limit", () => Num(_limit));
+        handlers.AddWrite("limit", Writer(Limit, v =>
+        {
+            _limit = v;
+            _task?.Reschedule();
+        }));
+    }
+}
+
+/// <summary>
+/// Counter: counts packets and bytes. Handlers count, byte_count, rate, bit_rate, byte_rate (recent arrival
+/// rates: exponentially weighted over one-second periods), reset / reset_counts.
+/// </summary>
+internal sealed class Counter : Element
+{
+    private long _count;
+    private long _byteCount;
+    private RateMeter _rate;
+    private RateMeter _byteRate;
+
+    public override string PortCount => "1/1";
+
+    public long Count => _count;
+
+    public long ByteCount => _byteCount;
+
+    public override bool Configure(Args args, ElementErrors errors) => args.Complete();
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        _count++;
+        _byteCount += p.Length;
+        return p;
+    }
+
+    public override void Push(int port, Packet p)
+    {
+        _count++;
+        _byteCount += p.Length;
+        Outputs[0].Push(p);
+    }
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("count", () => Num(_count));
+        handlers.AddRead("byte_count", () => Num(_byteCount));
+        handlers.AddRead("rate", () => Num(_rate.Rate(Router.Master.NowNanoseconds, _count)));
+        handlers.AddRead("byte_rate", () => Num(_byteRate.Rate(Router.Master.NowNanoseconds, _byteCount)));
+        handlers.AddRead("bit_rate", () => Num(_byteRate.Rate(Router.Master.NowNanoseconds, _byteCount) * 8));
+        HandlerWrite reset = (_, _) =>
+        {
+            _count = _byteCount = 0;
+            _rate = default;
+            _byteRate = default;
+            return true;
+        };
+        handlers.AddWrite("reset", reset);
+        handlers.AddWrite("reset_counts", reset);
+    }
+}
+
+/// <summary>A rate measured when read: the average over the time between the first read and now, per second.</summary>
+internal struct RateMeter
+{
+    private long _firstTime;
+    private long _firstValue;
+    private bool _started;
+
+    public double Rate(long now, long value)
+    {
+        if (!_started)
+        {
+            _started = true;
+            _firstTime = now;
+            _firstValue = 0;
+        }
+
+        double seconds = (now - _firstTime) / 1e9;
+        return seconds <= 0 ? 0 : (value - _firstValue) / seconds;
+    }
+}
+
+/// <summary>AverageCounter(IGNORE): counts packets and bytes and reports the average rate since the first packet (after IGNORE seconds).</summary>
+internal sealed class AverageCounter : Element
+{
+    private long _count;
+    private long _byteCount;
+    private long _first = -1;
+    private long _last;
+    private long _ignore;
+
+    public override string PortCount => "1/1";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _ignore = args.Read("IGNORE", ArgFlags.Positional, CV.TimeNanoseconds, 0L);
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        long now = Router.Master.NowNanoseconds;
+        if (_first < 0)
+        {
+            _first = now;
+        }
+
+        if (now - _first >= _ignore)
+        {
+            _count++;
+            _byteCount += p.Length;
+        }
+
+        _last = now;
+        return p;
+    }
+
+    private double Elapsed => _first < 0 ? 0 : (_last - _first - _ignore) / 1e9;
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("count", () => Num(_count));
+        handlers.AddRead("byte_count", () => Num(_byteCount));
+        handlers.AddRead("rate", () => Num(Elapsed > 0 ? _count / Elapsed : 0));
+        handlers.AddRead("byte_rate", () => Num(Elapsed > 0 ? _byteCount / Elapsed : 0));
+        handlers.AddRead("bit_rate", () => Num(Elapsed > 0 ? _byteCount * 8 / Elapsed : 0));
+        handlers.AddWrite("reset", (_, _) =>
+        {
+            _count = _byteCount = 0;
+            _first = -1;
+            return true;
+        });
+    }
+}
+
+/// <summary>Print(LABEL, MAXLENGTH; CONTENTS, TIMESTAMP, ACTIVE): prints <c>LABEL: LEN | hex</c> for each packet on standard error.</summary>
+internal sealed class Print : Element
+{
+    private string _label = string.Empty;
+    private int _maxLength = 24;
+    private int _contents = 1;
+    private bool _timestamp;
+    private bool _active = true;
+    private readonly StringBuilder _sb = new();
+
+    public override string PortCount => "1/1";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _label = args.Read("LABEL", ArgFlags.Positional, CV.String, string.Empty);
+        long max = args.Read("MAXLENGTH", ArgFlags.Positional, Limit, 24L);
+        if (args.TryRead("LENGTH", ArgFlags.None, Limit, out long length))
+        {
+            max = length;
+        }
+
+        if (args.TryRead("NBYTES", ArgFlags.None, Limit, out long nbytes))
+        {
+            max = nbytes;
+        }
+
+        _maxLength = max < 0 ? int.MaxValue : (int)max;
+        if (args.TryRead("CONTENTS", ArgFlags.None, CV.Word, out string contents))
+        {
+            _contents = ParseContents(contents, errors);
+        }
+
+        _timestamp = args.Read("TIMESTAMP", ArgFlags.None, CV.Bool, false);
+        _active = args.Read("ACTIVE", ArgFlags.None, CV.Bool, true);
+        return args.Complete();
+    }
+
+    internal static int ParseContents(string contents, ElementErrors errors)
+    {
+        switch (contents.ToUpperInvariant())
+        {
+            case "NONE" or "FALSE" or "NO":
+                return 0;
+            case "HEX" or "TRUE" or "YES":
+                return 1;
+            case "ASCII":
+                return 2;
+            default:
+                errors.Error($"bad contents value '{contents}'; should be 'NONE', 'HEX', or 'ASCII'");
+                return 1;
+        }
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        if (!_active)
+        {
+            return p;
+        }
+
+        StringBuilder sb = _sb.Clear();
+        if (_label.Length > 0)
+        {
+            sb.Append(_label).Append(": ");
+        }
+
+        if (_timestamp)
+        {
+            sb.Append(CV.FormatTimestamp(p.TimestampNanoseconds)).Append(": ");
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $"{p.Length,4}");
+        if (_contents > 0)
+        {
+            sb.Append(" | ");
+            ReadOnlySpan<byte> data = p.Data;
+            int n = Math.Min(_maxLength, data.Length);
+            for (int i = 0; i < n; i++)
+            {
+                if (_contents == 1)
+                {
+                    if (i > 0 && i % 4 == 0)
+                    {
+                        sb.Append(' ');
+                    }
+
+                    sb.Append(data[i].ToString("x2", CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    if (i > 0 && i % 8 == 0)
+                    {
+                        sb.Append(' ');
+                    }
+
+                    sb.Append(data[i] is < 32 or > 126 ? '.' : (char)data[i]);
+                }
+            }
+        }
+
+        sb.Append('\n');
+        Router.Master.Chatter.Write(sb.ToString());
+        return p;
+    }
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("active", () => ElementHelpers.Bool(_active));
+        handlers.AddWrite("active", Writer<bool>(CV.Bool, v => _active = v));
+    }
+}
+
+/// <summary>IPPrint(LABEL; CONTENTS, NBYTES, TIMESTAMP, ID, TTL, TOS, LENGTH, PAINT): prints IP packets like tcpdump on standard error.</summary>
+internal sealed class IPPrint : Element
+{
+    private string _label = string.Empty;
+    private int _contents;
+    private int _bytes = 1500;
+    private bool _timestamp = true;
+    private bool _id;
+    private bool _ttl;
+    private bool _tos;
+    private bool _len;
+    private bool _paint;
+    private readonly StringBuilder _sb = new();
+
+    public override string PortCount => "1/1";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _label = args.Read("LABEL", ArgFlags.Positional, CV.String, string.Empty);
+        if (args.TryRead("CONTENTS", ArgFlags.None, CV.Word, out string contents))
+        {
+            _contents = Print.ParseContents(contents, errors);
+        }
+
+        _bytes = args.Read("NBYTES", ArgFlags.None, NonNegative, 1500);
+        _timestamp = args.Read("TIMESTAMP", ArgFlags.None, CV.Bool, true);
+        _id = args.Read("ID", ArgFlags.None, CV.Bool, false);
+        _ttl = args.Read("TTL", ArgFlags.None, CV.Bool, false);
+        _tos = args.Read("TOS", ArgFlags.None, CV.Bool, false);
+        _len = args.Read("LENGTH", ArgFlags.None, CV.Bool, false);
+        _paint = args.Read("PAINT", ArgFlags.None, CV.Bool, false);
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        StringBuilder sb = _sb.Clear();
+        if (_label.Length > 0)
+        {
+            sb.Append(_label).Append(": ");
+        }
+
+        if (_timestamp)
+        {
+            sb.Append(CV.FormatTimestamp(p.TimestampNanoseconds)).Append(": ");
+        }
+
+        ReadOnlySpan<byte> ip = p.NetworkHeader;
+        if (ip.Length < 20)
+        {
+            sb.Append("(Not an IP packet)");
+        }
+        else
+        {
+            Describe(sb, p, ip);
+        }
+
+        if (_contents > 0)
+        {
+            sb.Append("\n  ");
+            ReadOnlySpan<byte> data = p.Data;
+            int n = Math.Min(_bytes, data.Length);
+            for (int i = 0; i < n; i++)
+            {
+                if (_contents == 1)
+                {
+                    sb.Append(data[i].ToString("x2", CultureInfo.InvariantCulture));
+                    if (i % 24 == 23 && i + 1 < n)
+                    {
+                        sb.Append("\n  ");
+                    }
+                    else if (i % 4 == 3 && i + 1 < n)
+                    {
+                        sb.Append(' ');
+                    }
+                }
+                else
+                {
+                    sb.Append(data[i] is < 32 or > 126 ? '.' : (char)data[i]);
+                    if (i % 48 == 47 && i + 1 < n)
+                    {
+                        sb.Append("\n  ");
+                    }
+                    else if (i % 8 == 7 && i + 1 < n)
+                    {
+                        sb.Append(' ');
+                    }
+                }
+            }
+        }
+
+        sb.Append('\n');
+        Router.Master.Chatter.Write(sb.ToString());
+        return p;
+    }
+
+    private void Describe(StringBuilder sb, Packet p, ReadOnlySpan<byte> ip)
+    {
+        string src = CV.FormatIP(BinaryPrimitives.ReadUInt32BigEndian(ip[12..]));
+        string dst = CV.FormatIP(BinaryPrimitives.ReadUInt32BigEndian(ip[16..]));
+        int hl = (ip[0] & 0xF) * 4;
+        int ipLen = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
+        int payloadLen = ipLen - hl;
+        if (_id)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"id {BinaryPrimitives.ReadUInt16BigEndian(ip[4..])} ");
+        }
+
+        if (_paint)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"paint {p.Paint} ");
+        }
+
+        if (_ttl)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"ttl {ip[8]} ");
+        }
+
+        if (_tos)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"tos {ip[1]} ");
+        }
+
+        if (_len)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"length {ipLen} ");
+        }
+
+        ushort off = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
+        bool firstFragment = (off & 0x1FFF) == 0;
+        ReadOnlySpan<byte> th = ip.Length > hl ? ip[hl..] : [];
+        byte proto = ip[9];
+        if (firstFragment && proto == 6 && th.Length >= 20)
+        {
+            int sport = BinaryPrimitives.ReadUInt16BigEndian(th);
+            int dport = BinaryPrimitives.ReadUInt16BigEndian(th[2..]);
+            uint seq = BinaryPrimitives.ReadUInt32BigEndian(th[4..]);
+            uint ack = BinaryPrimitives.ReadUInt32BigEndian(th[8..]);
+            int win = BinaryPrimitives.ReadUInt16BigEndian(th[14..]);
+            byte flags = th[13];
+            uint seqlen = (uint)(payloadLen - ((th[12] >> 4) * 4));
+            sb.Append(CultureInfo.InvariantCulture, $"{src}.{sport} > {dst}.{dport}: ");
+            if ((flags & 0x02) != 0)
+            {
+                sb.Append('S');
+                seqlen++;
+            }
+
+            if ((flags & 0x01) != 0)
+            {
+                sb.Append('F');
+                seqlen++;
+            }
+
+            if ((flags & 0x04) != 0)
+            {
+                sb.Append('R');
+            }
+
+            if ((flags & 0x08) != 0)
+            {
+                sb.Append('P');
+            }
+
+            if ((flags & 0x0F) == 0)
+            {
+                sb.Append('.');
+            }
+
+            sb.Append(CultureInfo.InvariantCulture, $" {seq}:{seq + seqlen}({seqlen},{p.Length},{ipLen})");
+            if ((flags & 0x10) != 0)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $" ack {ack}");
+            }
+
+            sb.Append(CultureInfo.InvariantCulture, $" win {win}");
+        }
+        else if (firstFragment && proto == 17 && th.Length >= 8)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{src}.{BinaryPrimitives.ReadUInt16BigEndian(th)} > {dst}.{BinaryPrimitives.ReadUInt16BigEndian(th[2..])}: udp {BinaryPrimitives.ReadUInt16BigEndian(th[4..])}");
+        }
+        else if (firstFragment && proto == 1 && th.Length >= 8)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{src} > {dst}: icmp");
+            int ident = BinaryPrimitives.ReadUInt16BigEndian(th[4..]);
+            int sequence = BinaryPrimitives.ReadUInt16BigEndian(th[6..]);
+            sb.Append(th[0] switch
+            {
+                0 => string.Create(CultureInfo.InvariantCulture, $": echo reply ({ident}, {sequence})"),
+                8 => string.Create(CultureInfo.InvariantCulture, $": echo request ({ident}, {sequence})"),
+                _ => string.Create(CultureInfo.InvariantCulture, $": type {th[0]}"),
+            });
+        }
+        else if (firstFragment)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{src} > {dst}: ip-proto-{proto}");
+        }
+        else
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{src} > {dst}: ").Append(proto switch { 6 => "tcp", 17 => "udp", 1 => "icmp", _ => "ip-proto-" + proto.ToString(CultureInfo.InvariantCulture) });
+        }
+
+        if ((off & 0x3FFF) != 0)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" (frag {BinaryPrimitives.ReadUInt16BigEndian(ip[4..])}:{payloadLen}@{(off & 0x1FFF) << 3}{((off & 0x2000) != 0 ? "+" : string.Empty)})");
+        }
+    }
+}
+
+/// <summary>Tee(N): sends a copy of each packet to every output (the original to the last).</summary>
+internal sealed class Tee : Element
+{
+    public override string PortCount => "1/1-";
+
+    public override string Processing => PushCode;
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        if (args.TryRead("N", ArgFlags.Positional, NonNegative, out int n) && n != NOutputs)
+        {
+            errors.Error($"{NOutputs} outputs implies {NOutputs} arms");
+        }
+
+        return args.Complete();
+    }
+
+    public override void Push(int port, Packet p)
+    {
+        OutputPort[] outputs = Outputs;
+        int last = outputs.Length - 1;
+        for (int i = 0; i < last; i++)
+        {
+            outputs[i].Push(p.Clone());
+        }
+
+        outputs[last].Push(p);
+    }
+}
+
+/// <summary>Hub: a packet arriving on input N goes to every output except N.</summary>
+internal sealed class Hub : Element
+{
+    public override string PortCount => "-/=";
+
+    public override string Processing => PushCode;
+
+    public override string FlowCode => "#/[^#]";
+
+    public override void Push(int port, Packet p)
+    {
+        OutputPort[] outputs = Outputs;
+        int last = outputs.Length - 1 == port ? outputs.Length - 2 : outputs.Length - 1;
+        if (last < 0)
+        {
+            p.Kill();
+            return;
+        }
+
+        for (int i = 0; i < last; i++)
+        {
+            if (i != port)
+            {
+                outputs[i].Push(p.Clone());
+            }
+        }
+
+        outputs[last].Push(p);
+    }
+}
+
+/// <summary>Null: passes packets unchanged.</summary>
+internal sealed class NullElement : Element
+{
+    public override string PortCount => "1/1";
+
+    public override void Push(int port, Packet p) => Outputs[0].Push(p);
+
+    public override Packet? Pull(int port) => Inputs[0].Pull();
+}
+
+/// <summary>Switch(OUTPUT): sends every packet to output OUTPUT (-1 drops); handler switch (rw).</summary>
+internal sealed class Switch : Element
+{
+    private int _output;
+
+    public override string PortCount => "1/-";
+
+    public override string Processing => PushCode;
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _output = args.Read("OUTPUT", ArgFlags.Positional, CV.Int32, 0);
+        return args.Complete();
+    }
+
+    public override void Push(int port, Packet p) => CheckedOutputPush(_output, p);
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("switch", () => Num(_output));
+        handlers.AddWrite("switch", (value, errors) =>
+        {
+            if (!CV.Int32(ClickConfigText.Uncomment(value), out int v, out _))
+            {
+                return errors.Error("Switch output must be integer");
+            }
+
+            _output = v >= NOutputs ? -1 : v;
+            return true;
+        });
+    }
+}
+
+/// <summary>PaintSwitch(ANNO): sends each packet to the output its paint annotation names (dropped when none).</summary>
+internal sealed class PaintSwitch : Element
+{
+    public override string PortCount => "1/-";
+
+    public override string Processing => PushCode;
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        if (args.TryTake("ANNO", ArgFlags.Positional, out string anno) && anno is not ("PAINT" or "20"))
+        {
+            errors.Error("ANNO: only the PAINT annotation is supported");
+        }
+
+        return args.Complete();
+    }
+
+    public override void Push(int port, Packet p) => CheckedOutputPush(p.Paint, p);
+}
+
+/// <summary>RoundRobinSwitch: sends packets to outputs in turn.</summary>
+internal sealed class RoundRobinSwitch : Element
+{
+    private int _next;
+
+    public override string PortCount => "1/1-";
+
+    public override string Processing => PushCode;
+
+    public override void Push(int port, Packet p)
+    {
+        int i = _next;
+        _next = i + 1 == NOutputs ? 0 : i + 1;
+        Outputs[i].Push(p);
+    }
+}
+
+/// <summary>HashSwitch(OFFSET, LENGTH): chooses the output by a hash of LENGTH bytes at OFFSET (short packets go to output 0).</summary>
+internal sealed class HashSwitch : Element
+{
+    private int _offset;
+    private int _length;
+
+    public override string PortCount => "1/1-";
+
+    public override string Processing => PushCode;
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _offset = args.Read("OFFSET", ArgFlags.MandatoryPositional, NonNegative, 0);
+        _length = args.Read("LENGTH", ArgFlags.MandatoryPositional, NonNegative, 0);
+        if (!errors.HasErrors && _length == 0)
+        {
+            errors.Error("length must be > 0");
+        }
+
+        return args.Complete();
+    }
+
+    public override void Push(int port, Packet p)
+    {
+        ReadOnlySpan<byte> data = p.Data;
+        if (data.Length < _offset + _length)
+        {
+            Outputs[0].Push(p);
+            return;
+        }
+
+        uint h = 0;
+        foreach (byte b in data.Slice(_offset, _length))
+        {
+            h = (h * 33) ^ b;
+        }
+
+        Outputs[(int)(h % (uint)NOutputs)].Push(p);
+    }
+}
+
+/// <summary>Paint(COLOR): sets the paint annotation; handler color (rw).</summary>
+internal sealed class Paint : Element
+{
+    private byte _color;
+
+    public override string PortCount => "1/1";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _color = args.Read("COLOR", ArgFlags.MandatoryPositional, ElementHelpers.ByteValue, (byte)0);
+        if (args.TryTake("ANNO", ArgFlags.Positional, out string anno) && anno is not ("PAINT" or "20"))
+        {
+            errors.Error("ANNO: only the PAINT annotation is supported");
+        }
+
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        p.Paint = _color;
+        return p;
+    }
+
+    public override void Push(int port, Packet p)
+    {
+        p.Paint = _color;
+        Outputs[0].Push(p);
+    }
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("color", () => Num(_color));
+        handlers.AddWrite("color", Writer(ElementHelpers.ByteValue, v => _color = v));
+    }
+}
+
+/// <summary>PaintTee(COLOR): every packet goes to output 0; packets painted COLOR are also copied to output 1.</summary>
+internal sealed class PaintTee : Element
+{
+    private byte _color;
+
+    public override string PortCount => "1/2";
+
+    public override string Processing => "a/ah";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _color = args.Read("COLOR", ArgFlags.MandatoryPositional, ElementHelpers.ByteValue, (byte)0);
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        if (p.Paint == _color)
+        {
+            Outputs[1].Push(p.Clone());
+        }
+
+        return p;
+    }
+}
+
+/// <summary>CheckPaint(COLOR): packets painted COLOR go to output 0; others go to output 1 if present, else are dropped.</summary>
+internal sealed class CheckPaint : Element
+{
+    private byte _color;
+
+    public override string PortCount => "1/1-2";
+
+    public override string Processing => "a/ah";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _color = args.Read("COLOR", ArgFlags.MandatoryPositional, ElementHelpers.ByteValue, (byte)0);
+        return args.Complete();
+    }
+
+    public override void Push(int port, Packet p)
+    {
+        if (p.Paint == _color)
+        {
+            Outputs[0].Push(p);
+        }
+        else
+        {
+            CheckedOutputPush(1, p);
+        }
+    }
+
+    public override Packet? Pull(int port)
+    {
+        Packet? p = Inputs[0].Pull();
+        if (p is not null && p.Paint != _color)
+        {
+            CheckedOutputPush(1, p);
+            return null;
+        }
+
+        return p;
+    }
+}

@@ -1,0 +1,303 @@
+using EdgeOS.Net;
+using EdgeOS.Net.PacketSocket;
+using EdgeOS.Net.Xdp;
+using EdgeOS.Samples.Click.Runtime;
+using static EdgeOS.Samples.Click.Elements.ElementHelpers;
+using CV = EdgeOS.Samples.Click.Runtime.ClickValues;
+
+namespace EdgeOS.Samples.Click.Elements;
+
+/// <summary>A device opened for a router: its port and how to wait for received frames.</summary>
+internal sealed class OpenDevice(PacketPort port, Func<int, bool> wait, string method) : IDisposable
+{
+    public PacketPort Port { get; } = port;
+
+    public Func<int, bool> Wait { get; } = wait;
+
+    public string Method { get; } = method;
+
+    public void Dispose() => Port.Dispose();
+}
+
+/// <summary>One port per device name in a router, shared by its FromDevice and ToDevice.</summary>
+internal static class DeviceTable
+{
+    /// <summary>Opens (or finds) <paramref name="device"/>: AF_PACKET for LINUX, AF_XDP for XDP (UDP ports <paramref name="udpLow"/>..<paramref name="udpHigh"/>).</summary>
+    public static bool TryOpen(Router router, string device, string method, int udpLow, int udpHigh, ElementErrors errors, out OpenDevice? open)
+    {
+        open = null;
+        string key = "device:" + device;
+        if (router.SharedResources.TryGetValue(key, out IDisposable? existing))
+        {
+            open = (OpenDevice)existing;
+            if (method != "DEFAULT" && open.Method != method)
+            {
+                open = null;
+                return errors.Error($"{device}: already opened with METHOD {((OpenDevice)existing).Method}");
+            }
+
+            return true;
+        }
+
+        try
+        {
+            if (method == "XDP")
+            {
+                var xdp = new XdpPort(new XdpPortOptions { InterfaceName = device, UdpPortLow = udpLow, UdpPortHigh = udpHigh });
+                open = new OpenDevice(xdp, xdp.WaitForReceive, "XDP");
+            }
+            else
+            {
+                var ps = new PacketSocketPort(new PacketSocketPortOptions { InterfaceName = device, BlockTimeoutMilliseconds = 1 });
+                open = new OpenDevice(ps, ps.WaitForReceive, "LINUX");
+            }
+        }
+        catch (ArgumentException)
+        {
+            return errors.Error($"{device}: No such device");
+        }
+        catch (NetPrivilegeException ex)
+        {
+            return errors.Error($"{device}: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is IOException or PlatformNotSupportedException)
+        {
+            return errors.Error($"{device}: {ex.Message}");
+        }
+
+        router.SharedResources[key] = open;
+        return true;
+    }
+
+    /// <summary>Parses <c>LOW-HIGH</c> (or one port) for XDP_UDP_PORTS.</summary>
+    public static bool TryParsePorts(string text, out int low, out int high)
+    {
+        string[] parts = text.Trim().Split('-');
+        low = high = 0;
+        return parts.Length is 1 or 2
+            && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out low)
+            && int.TryParse(parts[^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out high)
+            && low <= high && high <= 65535;
+    }
+}
+
+/// <summary>
+/// FromDevice(DEVNAME; BURST, SNIFFER, PROMISC, METHOD, XDP_UDP_PORTS): receives frames from a Linux interface
+/// and pushes them (each frame copied once into a pooled packet, the ring frame released at once). METHOD LINUX
+/// (or DEFAULT) uses an AF_PACKET (TPACKET_V3) port and sees every frame; METHOD XDP uses an AF_XDP port whose
+/// XDP program redirects only UDP to the ports XDP_UDP_PORTS (<c>LOW-HIGH</c>, default all) and passes the rest
+/// (ARP, ICMP, ...) to the kernel. SNIFFER must stay true and PROMISC false. Handlers count, reset_counts.
+/// </summary>
+internal sealed class FromDevice : Element, IDriverSelectable
+{
+    private string _device = string.Empty;
+    private int _burst = 32;
+    private string _method = "DEFAULT";
+    private int _udpLow;
+    private int _udpHigh = 65535;
+    private OpenDevice? _open;
+    private ClickTask? _task;
+    private long _count;
+    private readonly Frame[] _frames = new Frame[256];
+
+    public override string PortCount => "0/1";
+
+    public override string Processing => PushCode;
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _device = args.Read("DEVNAME", ArgFlags.MandatoryPositional, CV.Word, string.Empty);
+        _burst = Math.Clamp(args.Read("BURST", ArgFlags.None, NonNegative, 32), 1, _frames.Length);
+        if (!args.Read("SNIFFER", ArgFlags.None, CV.Bool, true))
+        {
+            errors.Error("SNIFFER false is not available: the kernel always keeps its copy of received frames here");
+        }
+
+        if (args.Read("PROMISC", ArgFlags.None, CV.Bool, false))
+        {
+            errors.Error("PROMISC true is not available here");
+        }
+
+        if (args.TryRead("METHOD", ArgFlags.None, CV.Word, out string method))
+        {
+            _method = method;
+            if (method is not ("LINUX" or "DEFAULT" or "XDP"))
+            {
+                errors.Error($"METHOD {method} is not available; use LINUX or XDP");
+            }
+        }
+
+        if (args.TryRead("XDP_UDP_PORTS", ArgFlags.None, CV.String, out string ports)
+            && (_method != "XDP" || !DeviceTable.TryParsePorts(ports, out _udpLow, out _udpHigh)))
+        {
+            errors.Error("XDP_UDP_PORTS: expected LOW-HIGH port range, with METHOD XDP");
+        }
+
+        return args.Complete();
+    }
+
+    public override bool Initialize(ElementErrors errors)
+    {
+        if (!DeviceTable.TryOpen(Router, _device, _method, _udpLow, _udpHigh, errors, out _open))
+        {
+            return false;
+        }
+
+        _task = Router.Master.NewTask(this);
+        _task.Reschedule();
+        Router.Master.AddSelectable(this);
+        return true;
+    }
+
+    public bool Wait(int timeoutMilliseconds)
+    {
+        bool ready = _open!.Wait(timeoutMilliseconds);
+        if (ready)
+        {
+            _task!.Reschedule();
+        }
+
+        return ready;
+    }
+
+    public override bool RunTask(ClickTask task)
+    {
+        PacketPort port = _open!.Port;
+        int n = port.Receive(_frames.AsSpan(0, _burst));
+        OutputPort output = Output(0);
+        long now = n > 0 ? Router.Master.NowNanoseconds : 0;
+        for (int i = 0; i < n; i++)
+        {
+            Packet p = Router.Pool.Make(port.GetSpan(_frames[i]));
+            port.Release(_frames[i]);
+            p.TimestampNanoseconds = now;
+            _count++;
+            output.Push(p);
+        }
+
+        if (n == 0)
+        {
+            // Sleep until the driver's idle wait sees the ring ready (see Wait).
+            task.Unschedule();
+        }
+
+        return n > 0;
+    }
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("count", () => Num(_count));
+        handlers.AddWrite("reset_counts", (_, _) =>
+        {
+            _count = 0;
+            return true;
+        });
+    }
+}
+
+/// <summary>
+/// ToDevice(DEVNAME; BURST, QUIET, METHOD): transmits packets on a Linux interface through the device's port (each
+/// packet copied once into a transmit frame). In pull context a task pulls up to BURST packets per run.
+/// Handlers count, drops.
+/// </summary>
+internal sealed class ToDevice : Element
+{
+    private string _device = string.Empty;
+    private int _burst = 16;
+    private OpenDevice? _open;
+    private string _method = "DEFAULT";
+    private ClickTask? _task;
+    private IEmptyNotifier? _notifier;
+    private long _count;
+    private long _drops;
+    private readonly Frame[] _one = new Frame[1];
+
+    public override string PortCount => "1/0";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _device = args.Read("DEVNAME", ArgFlags.MandatoryPositional, CV.Word, string.Empty);
+        _burst = Math.Max(1, args.Read("BURST", ArgFlags.None, NonNegative, 16));
+        if (args.TryRead("METHOD", ArgFlags.None, CV.Word, out string method))
+        {
+            _method = method;
+            if (method is not ("LINUX" or "DEFAULT" or "XDP"))
+            {
+                errors.Error($"METHOD {method} is not available; use LINUX or XDP");
+            }
+        }
+
+        if (args.TryRead("QUIET", ArgFlags.None, CV.Bool, out bool _))
+        {
+            // Transmit errors are counted in the drops handler and never printed, so QUIET has nothing to silence.
+        }
+
+        return args.Complete();
+    }
+
+    public override bool Initialize(ElementErrors errors)
+    {
+        if (!DeviceTable.TryOpen(Router, _device, _method, 0, 65535, errors, out _open))
+        {
+            return false;
+        }
+
+        if (Input(0).IsPull)
+        {
+            _task = Router.Master.NewTask(this);
+            _notifier = FindUpstreamNotifier(this, 0);
+            _task.Reschedule();
+        }
+
+        return true;
+    }
+
+    private void Send(Packet p)
+    {
+        PacketPort port = _open!.Port;
+        ReadOnlySpan<byte> data = p.Data;
+        if (data.Length > port.FrameCapacityBytes || port.AllocateTransmit(_one) == 0)
+        {
+            _drops++;
+            p.Kill();
+            return;
+        }
+
+        data.CopyTo(port.GetBuffer(_one[0]));
+        _one[0] = _one[0].WithLength(data.Length);
+        port.Transmit(_one);
+        _count++;
+        p.Kill();
+    }
+
+    public override void Push(int port, Packet p) => Send(p);
+
+    public override bool RunTask(ClickTask task)
+    {
+        int n = 0;
+        for (; n < _burst; n++)
+        {
+            Packet? p = Input(0).Pull();
+            if (p is null)
+            {
+                break;
+            }
+
+            Send(p);
+        }
+
+        if (n == 0 && _notifier is { Active: false })
+        {
+            task.Unschedule();
+            _notifier.AddListener(task);
+        }
+
+        return n > 0;
+    }
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("count", () => Num(_count));
+        handlers.AddRead("drops", () => Num(_drops));
+    }
+}

@@ -1,0 +1,827 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using EdgeOS.Net.Packets;
+using EdgeOS.Samples.Click.Language;
+using EdgeOS.Samples.Click.Runtime;
+using static EdgeOS.Samples.Click.Elements.ElementHelpers;
+using CV = EdgeOS.Samples.Click.Runtime.ClickValues;
+
+namespace EdgeOS.Samples.Click.Elements;
+
+/// <summary>IP header helpers over packet bytes.</summary>
+internal static class IPHeader
+{
+    /// <summary>Recomputes the IPv4 header checksum of <paramref name="ip"/> (header length from the IHL); a header that is shorter than 20 bytes or longer than the data is left alone.</summary>
+    public static void UpdateChecksum(Span<byte> ip)
+    {
+        if (ip.Length < 20)
+        {
+            return;
+        }
+
+        int hl = (ip[0] & 0xF) * 4;
+        if (hl < 20 || hl > ip.Length)
+        {
+            return;
+        }
+
+        ip[10] = 0;
+        ip[11] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip[..hl]));
+    }
+
+    /// <summary>Sum of the pseudo header for a transport checksum.</summary>
+    public static uint PseudoSum(ReadOnlySpan<byte> ip, byte protocol, int transportLength)
+    {
+        uint sum = 0;
+        for (int i = 12; i < 20; i += 2)
+        {
+            sum += BinaryPrimitives.ReadUInt16BigEndian(ip[i..]);
+        }
+
+        return sum + protocol + (uint)transportLength;
+    }
+}
+
+/// <summary>IPEncap(PROTO, SRC, DST; TOS, DSCP, ECT, CE, TTL, DF, IDENTIFIER): prepends a 20-byte IPv4 header.</summary>
+internal sealed class IPEncap : Element
+{
+    private byte _proto;
+    private uint _src;
+    private uint _dst;
+    private byte _tos;
+    private byte _ttl = 250;
+    private bool _df;
+    private ushort _id;
+    private bool _dstAnno;
+
+    public override string PortCount => "1/1";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        if (args.TryTake("PROTO", ArgFlags.MandatoryPositional, out string proto))
+        {
+            switch (proto.Trim())
+            {
+                case "tcp" or "TCP":
+                    _proto = 6;
+                    break;
+                case "udp" or "UDP":
+                    _proto = 17;
+                    break;
+                case "icmp" or "ICMP":
+                    _proto = 1;
+                    break;
+                default:
+                    if (!ByteValue(proto, out _proto, out _))
+                    {
+                        errors.Error("PROTO: expected IP protocol");
+                    }
+
+                    break;
+            }
+        }
+
+        if (args.TryTake("SRC", ArgFlags.MandatoryPositional, out string src) && !Router.Addresses.TryIP(src, out _src))
+        {
+            errors.Error("SRC: expected IP address");
+        }
+
+        if (args.TryTake("DST", ArgFlags.MandatoryPositional, out string dst))
+        {
+            if (dst.Trim() == "DST_ANNO")
+            {
+                _dstAnno = true;
+            }
+            else if (!Router.Addresses.TryIP(dst, out _dst))
+            {
+                errors.Error("DST: expected IP address");
+            }
+        }
+
+        _tos = args.Read("TOS", ArgFlags.None, ByteValue, (byte)0);
+        if (args.TryRead("DSCP", ArgFlags.None, ByteValue, out byte dscp))
+        {
+            if (dscp > 63)
+            {
+                errors.Error("DSCP: expected integer between 0 and 63");
+            }
+
+            _tos = (byte)((_tos & 3) | (dscp << 2));
+        }
+
+        if (args.Read("ECT", ArgFlags.None, CV.Bool, false))
+        {
+            _tos = (byte)((_tos & 0xFC) | 2);
+        }
+
+        if (args.Read("CE", ArgFlags.None, CV.Bool, false))
+        {
+            _tos |= 3;
+        }
+
+        _ttl = args.Read("TTL", ArgFlags.None, ByteValue, (byte)250);
+        _df = args.Read("DF", ArgFlags.None, CV.Bool, false);
+        _id = args.Read("IDENTIFIER", ArgFlags.None, UInt16Value, (ushort)0);
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        p.Push(20);
+        Span<byte> ip = p.Data;
+        ip[0] = 0x45;
+        ip[1] = _tos;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)p.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[4..], _id++);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[6..], (ushort)(_df ? 0x4000 : 0));
+        ip[8] = _ttl;
+        ip[9] = _proto;
+        uint dst = _dstAnno ? p.DestinationIPAnnotation : _dst;
+        BinaryPrimitives.WriteUInt32BigEndian(ip[12..], _src);
+        BinaryPrimitives.WriteUInt32BigEndian(ip[16..], dst);
+        IPHeader.UpdateChecksum(ip);
+        p.SetNetworkHeader(0, 20);
+        p.DestinationIPAnnotation = dst;
+        return p;
+    }
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("src", () => CV.FormatIP(_src) + "\n");
+        handlers.AddWrite("src", Writer(Router.Addresses.IP, v => _src = v));
+        handlers.AddRead("dst", () => CV.FormatIP(_dst) + "\n");
+        handlers.AddWrite("dst", Writer(Router.Addresses.IP, v => _dst = v));
+    }
+}
+
+/// <summary>UDPIPEncap(SRC, SPORT, DST, DPORT; CHECKSUM): prepends IPv4 and UDP headers (UDP checksum unless CHECKSUM false).</summary>
+internal sealed class UdpIPEncap : Element
+{
+    private uint _src;
+    private uint _dst;
+    private ushort _sport;
+    private ushort _dport;
+    private bool _checksum = true;
+    private ushort _id;
+
+    public override string PortCount => "1/1";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _src = args.Read("SRC", ArgFlags.MandatoryPositional, Router.Addresses.IP, 0u);
+        _sport = args.Read("SPORT", ArgFlags.MandatoryPositional, UInt16Value, (ushort)0);
+        _dst = args.Read("DST", ArgFlags.MandatoryPositional, Router.Addresses.IP, 0u);
+        _dport = args.Read("DPORT", ArgFlags.MandatoryPositional, UInt16Value, (ushort)0);
+        _checksum = args.Read("CHECKSUM", ArgFlags.Positional, CV.Bool, true);
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        p.Push(28);
+        Span<byte> ip = p.Data;
+        ip[0] = 0x45;
+        ip[1] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)p.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[4..], _id++);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[6..], 0);
+        ip[8] = 250;
+        ip[9] = 17;
+        BinaryPrimitives.WriteUInt32BigEndian(ip[12..], _src);
+        BinaryPrimitives.WriteUInt32BigEndian(ip[16..], _dst);
+        IPHeader.UpdateChecksum(ip);
+        Span<byte> udp = ip[20..];
+        int ulen = p.Length - 20;
+        BinaryPrimitives.WriteUInt16BigEndian(udp, _sport);
+        BinaryPrimitives.WriteUInt16BigEndian(udp[2..], _dport);
+        BinaryPrimitives.WriteUInt16BigEndian(udp[4..], (ushort)ulen);
+        udp[6] = 0;
+        udp[7] = 0;
+        if (_checksum)
+        {
+            ushort sum = InternetChecksum.Compute(udp[..ulen], IPHeader.PseudoSum(ip, 17, ulen));
+            BinaryPrimitives.WriteUInt16BigEndian(udp[6..], sum == 0 ? (ushort)0xFFFF : sum);
+        }
+
+        p.SetNetworkHeader(0, 20);
+        p.DestinationIPAnnotation = _dst;
+        return p;
+    }
+}
+
+/// <summary>SetIPAddress(IPADDR): sets the destination IP annotation.</summary>
+internal sealed class SetIPAddress : Element
+{
+    private uint _address;
+
+    public override string PortCount => "1/1";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _address = args.Read("IPADDR", ArgFlags.MandatoryPositional, Router.Addresses.IP, 0u);
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        p.DestinationIPAnnotation = _address;
+        return p;
+    }
+}
+
+/// <summary>GetIPAddress(OFFSET): copies 4 bytes at OFFSET (or the IP header's <c>src</c>/<c>dst</c>) into the destination IP annotation.</summary>
+internal sealed class GetIPAddress : Element
+{
+    private int _offset;
+    private bool _fromHeader;
+
+    public override string PortCount => "1/1";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        if (args.TryTake("OFFSET", ArgFlags.MandatoryPositional, out string offset))
+        {
+            switch (offset.Trim())
+            {
+                case "src":
+                    _fromHeader = true;
+                    _offset = 12;
+                    break;
+                case "dst":
+                    _fromHeader = true;
+                    _offset = 16;
+                    break;
+                default:
+                    if (!NonNegative(offset, out _offset, out _))
+                    {
+                        errors.Error("OFFSET: expected unsigned integer");
+                    }
+
+                    break;
+            }
+        }
+
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        ReadOnlySpan<byte> d = _fromHeader ? p.NetworkHeader : p.Data;
+        if (d.Length >= _offset + 4)
+        {
+            p.DestinationIPAnnotation = BinaryPrimitives.ReadUInt32BigEndian(d[_offset..]);
+        }
+
+        return p;
+    }
+}
+
+/// <summary>StoreIPAddress(IPADDR, OFFSET): writes IPADDR (or the destination annotation) at OFFSET, or into the IP header's <c>src</c>/<c>dst</c> with the checksum updated.</summary>
+internal sealed class StoreIPAddress : Element
+{
+    private uint _address;
+    private bool _useAnno = true;
+    private int _offset;
+    private bool _header;
+
+    public override string PortCount => "1/1";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        List<string> rest = args.TakeRemainingPositional();
+        if (rest.Count == 2)
+        {
+            if (!Router.Addresses.TryIP(rest[0], out _address))
+            {
+                errors.Error("IPADDR: expected IP address");
+            }
+
+            _useAnno = false;
+            rest.RemoveAt(0);
+        }
+
+        if (rest.Count != 1)
+        {
+            errors.Error(rest.Count == 0 ? "missing mandatory OFFSET argument" : "too many arguments");
+        }
+        else
+        {
+            switch (rest[0].Trim())
+            {
+                case "src":
+                    _header = true;
+                    _offset = 12;
+                    break;
+                case "dst":
+                    _header = true;
+                    _offset = 16;
+                    break;
+                default:
+                    if (!NonNegative(rest[0], out _offset, out _))
+                    {
+                        errors.Error("OFFSET: expected unsigned integer");
+                    }
+
+                    break;
+            }
+        }
+
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        uint a = _useAnno ? p.DestinationIPAnnotation : _address;
+        Span<byte> d = _header ? p.NetworkHeader : p.Data;
+        if (d.Length >= _offset + 4)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(d[_offset..], a);
+            if (_header && d.Length >= 20)
+            {
+                IPHeader.UpdateChecksum(d);
+            }
+        }
+
+        return p;
+    }
+}
+
+/// <summary>SetIPDSCP(DSCP): sets the DSCP field of the IP header and fixes the checksum.</summary>
+internal sealed class SetIPDscp : Element
+{
+    private byte _dscp;
+
+    public override string PortCount => "1/1";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _dscp = args.Read("DSCP", ArgFlags.MandatoryPositional, ByteValue, (byte)0);
+        if (_dscp > 63)
+        {
+            errors.Error("diffserv code point out of range");
+        }
+
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        Span<byte> ip = p.NetworkHeader;
+        if (ip.Length >= 20)
+        {
+            ip[1] = (byte)((_dscp << 2) | (ip[1] & 3));
+            IPHeader.UpdateChecksum(ip);
+        }
+
+        return p;
+    }
+}
+
+/// <summary>DecIPTTL: decrements the TTL (incremental checksum update); packets whose TTL would expire go to output 1 or are dropped. Handler drops.</summary>
+internal sealed class DecIPTtl : Element
+{
+    private long _drops;
+
+    public override string PortCount => "1/1-2";
+
+    public override string Processing => "a/ah";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        if (args.TryRead("MULTICAST", ArgFlags.None, CV.Bool, out bool _))
+        {
+            // Multicast packets are decremented like the others (Click's default), so both values behave the same here.
+        }
+
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        Span<byte> ip = p.NetworkHeader;
+        if (ip.Length < 20 || ip[8] <= 1)
+        {
+            _drops++;
+            CheckedOutputPush(1, p);
+            return null;
+        }
+
+        ip[8]--;
+
+        // RFC 1624 incremental update: the TTL is the high byte of its 16-bit word, so HC' = ~(~HC + ~m + m').
+        uint sum = (uint)(~BinaryPrimitives.ReadUInt16BigEndian(ip[10..]) & 0xFFFF) + 0xFEFF;
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], (ushort)~sum);
+        return p;
+    }
+
+    public override void Push(int port, Packet p)
+    {
+        Packet? q = SimpleAction(p);
+        if (q is not null)
+        {
+            Outputs[0].Push(q);
+        }
+    }
+
+    public override void AddHandlers(HandlerTable handlers) => handlers.AddRead("drops", () => Num(_drops));
+}
+
+/// <summary>
+/// CheckIPHeader(OFFSET; BADSRC, INTERFACES, VERBOSE, DETAILS, CHECKSUM): checks IPv4 headers (length, version,
+/// header length, total length, source, checksum), sets the IP header annotation, trims link padding; bad
+/// packets go to output 1 or are dropped. Handlers drops, drop_details.
+/// </summary>
+internal sealed class CheckIPHeader : Element
+{
+    private static readonly string[] s_reasons =
+    [
+        "tiny packet", "bad IP version", "bad IP header length", "bad IP length", "bad IP source address", "bad IP checksum",
+    ];
+
+    private int _offset;
+    private uint[] _badSources = [0xFFFFFFFF];
+    private bool _verbose;
+    private bool _details;
+    private bool _checksum = true;
+    private long _drops;
+    private readonly long[] _reasonDrops = new long[6];
+
+    public override string PortCount => "1/1-2";
+
+    public override string Processing => "a/ah";
+
+    public long Drops => _drops;
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _offset = args.Read("OFFSET", ArgFlags.Positional, NonNegative, 0);
+        if (args.TryTake("BADSRC", ArgFlags.None, out string badsrc))
+        {
+            var list = new List<uint> { 0xFFFFFFFF };
+            foreach (string a in ClickConfigText.SpaceVec(badsrc))
+            {
+                if (Router.Addresses.TryIP(a, out uint ip))
+                {
+                    list.Add(ip);
+                }
+                else
+                {
+                    errors.Error("BADSRC: expected list of IP addresses");
+                }
+            }
+
+            _badSources = [.. list];
+        }
+
+        if (args.TryTake("INTERFACES", ArgFlags.None, out string interfaces))
+        {
+            var list = new List<uint> { 0xFFFFFFFF, 0 };
+            foreach (string a in ClickConfigText.SpaceVec(interfaces))
+            {
+                if (Router.Addresses.TryPrefix(a, out uint ip, out uint mask))
+                {
+                    // A host's own addresses and its subnets' broadcast addresses are bad sources.
+                    list.Add(ip);
+                    list.Add((ip & mask) | ~mask);
+                }
+                else
+                {
+                    errors.Error("INTERFACES: expected list of IP prefixes");
+                }
+            }
+
+            _badSources = [.. list];
+        }
+
+        _verbose = args.Read("VERBOSE", ArgFlags.None, CV.Bool, false);
+        _details = args.Read("DETAILS", ArgFlags.None, CV.Bool, false);
+        _checksum = args.Read("CHECKSUM", ArgFlags.None, CV.Bool, true);
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        int reason = Check(p);
+        if (reason < 0)
+        {
+            return p;
+        }
+
+        Drop(reason, p);
+        return null;
+    }
+
+    public override void Push(int port, Packet p)
+    {
+        int reason = Check(p);
+        if (reason < 0)
+        {
+            Outputs[0].Push(p);
+        }
+        else
+        {
+            Drop(reason, p);
+        }
+    }
+
+    private int Check(Packet p)
+    {
+        Span<byte> d = p.Data;
+        if (d.Length < _offset + 20)
+        {
+            return 0;
+        }
+
+        Span<byte> ip = d[_offset..];
+        if (ip[0] >> 4 != 4)
+        {
+            return 1;
+        }
+
+        int hl = (ip[0] & 0xF) * 4;
+        if (hl < 20 || hl > ip.Length)
+        {
+            return 2;
+        }
+
+        int len = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
+        if (len < hl || len > ip.Length)
+        {
+            return 3;
+        }
+
+        uint src = BinaryPrimitives.ReadUInt32BigEndian(ip[12..]);
+        foreach (uint bad in _badSources)
+        {
+            if (src == bad)
+            {
+                return 4;
+            }
+        }
+
+        if (_checksum && !InternetChecksum.Verify(ip[..hl]))
+        {
+            return 5;
+        }
+
+        if (ip.Length > len)
+        {
+            p.Take(ip.Length - len);
+        }
+
+        p.SetNetworkHeader(_offset, hl);
+        return -1;
+    }
+
+    private void Drop(int reason, Packet p)
+    {
+        _drops++;
+        _reasonDrops[reason]++;
+        if (_verbose && _drops <= 20)
+        {
+            Router.Master.Chatter.Write($"{Name}: IP header check failed: {s_reasons[reason]}\n");
+        }
+
+        CheckedOutputPush(1, p);
+    }
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("drops", () => Num(_drops));
+        if (_details)
+        {
+            handlers.AddRead("drop_details", () => string.Concat(s_reasons.Select((r, i) => string.Create(CultureInfo.InvariantCulture, $"{_reasonDrops[i],15} packets due to: {r,24}\n"))));
+        }
+    }
+}
+
+/// <summary>MarkIPHeader(OFFSET): sets the IP header annotation at OFFSET (header length from the packet).</summary>
+internal sealed class MarkIPHeader : Element
+{
+    private int _offset;
+
+    public override string PortCount => "1/1";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _offset = args.Read("OFFSET", ArgFlags.Positional, NonNegative, 0);
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        Span<byte> d = p.Data;
+        int hl = d.Length > _offset ? (d[_offset] & 0xF) * 4 : 20;
+        p.SetNetworkHeader(_offset, hl);
+        return p;
+    }
+
+    public override void Push(int port, Packet p) => Outputs[0].Push(SimpleAction(p)!);
+}
+
+/// <summary>CheckICMPHeader / CheckUDPHeader / CheckTCPHeader(VERBOSE, DETAILS): check the transport header after the IP header annotation; bad packets to output 1 or dropped. Handler drops.</summary>
+internal sealed class CheckTransportHeader(CheckTransportHeader.Kind kind) : Element
+{
+    public enum Kind
+    {
+        Icmp,
+        Udp,
+        Tcp,
+    }
+
+    private readonly Kind _kind = kind;
+    private bool _verbose;
+    private long _drops;
+
+    public override string PortCount => "1/1-2";
+
+    public override string Processing => "a/ah";
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        _verbose = args.Read("VERBOSE", ArgFlags.None, CV.Bool, false);
+        if (args.TryRead("DETAILS", ArgFlags.None, CV.Bool, out bool _))
+        {
+            // drop reasons are reported by VERBOSE; the DETAILS counts are not kept per reason here.
+        }
+
+        return args.Complete();
+    }
+
+    public override Packet? SimpleAction(Packet p)
+    {
+        string? reason = Check(p);
+        if (reason is null)
+        {
+            return p;
+        }
+
+        _drops++;
+        if (_verbose && _drops <= 20)
+        {
+            Router.Master.Chatter.Write($"{Name}: {reason}\n");
+        }
+
+        CheckedOutputPush(1, p);
+        return null;
+    }
+
+    public override void Push(int port, Packet p)
+    {
+        Packet? q = SimpleAction(p);
+        if (q is not null)
+        {
+            Outputs[0].Push(q);
+        }
+    }
+
+    private string? Check(Packet p)
+    {
+        Span<byte> ip = p.NetworkHeader;
+        if (ip.Length < 20)
+        {
+            return "no IP header";
+        }
+
+        byte expected = _kind switch { Kind.Icmp => 1, Kind.Udp => 17, _ => 6 };
+        int hl = (ip[0] & 0xF) * 4;
+        int len = Math.Min(BinaryPrimitives.ReadUInt16BigEndian(ip[2..]), ip.Length);
+        if (ip[9] != expected || (BinaryPrimitives.ReadUInt16BigEndian(ip[6..]) & 0x1FFF) != 0)
+        {
+            return "not " + _kind.ToString().ToUpperInvariant() + " or not first fragment";
+        }
+
+        int tlen = len - hl;
+        ReadOnlySpan<byte> t = tlen > 0 ? ip.Slice(hl, tlen) : [];
+        switch (_kind)
+        {
+            case Kind.Icmp:
+                if (t.Length < 8)
+                {
+                    return "bad packet length";
+                }
+
+                return InternetChecksum.Verify(t) ? null : "bad ICMP checksum";
+            case Kind.Udp:
+                if (t.Length < 8 || BinaryPrimitives.ReadUInt16BigEndian(t[4..]) > t.Length || BinaryPrimitives.ReadUInt16BigEndian(t[4..]) < 8)
+                {
+                    return "bad packet length";
+                }
+
+                int ulen = BinaryPrimitives.ReadUInt16BigEndian(t[4..]);
+                if (BinaryPrimitives.ReadUInt16BigEndian(t[6..]) != 0 && !InternetChecksum.Verify(t[..ulen], IPHeader.PseudoSum(ip, 17, ulen)))
+                {
+                    return "bad UDP checksum";
+                }
+
+                return null;
+            default:
+                if (t.Length < 20 || (t[12] >> 4) * 4 < 20 || (t[12] >> 4) * 4 > t.Length)
+                {
+                    return "bad packet length";
+                }
+
+                return InternetChecksum.Verify(t, IPHeader.PseudoSum(ip, 6, t.Length)) ? null : "bad TCP checksum";
+        }
+    }
+
+    public override void AddHandlers(HandlerTable handlers) => handlers.AddRead("drops", () => Num(_drops));
+}
+
+/// <summary>
+/// LinearIPLookup(ADDR/MASK [GW] OUT, ...): longest-prefix match of the destination IP annotation over a
+/// route list; sets the annotation to the gateway when there is one; packets without a route are dropped.
+/// Handlers table, add, remove.
+/// </summary>
+internal sealed class LinearIPLookup : Element
+{
+    private readonly List<(uint Address, uint Mask, uint Gateway, int Output)> _routes = [];
+    private (uint Address, uint Mask, uint Gateway, int Output)[] _sorted = [];
+
+    public override string PortCount => "1/-";
+
+    public override string Processing => PushCode;
+
+    public override bool Configure(Args args, ElementErrors errors)
+    {
+        foreach (string route in args.TakeRemainingPositional())
+        {
+            AddRoute(route, errors);
+        }
+
+        return args.Complete();
+    }
+
+    private bool AddRoute(string route, ElementErrors errors)
+    {
+        List<string> words = ClickConfigText.SpaceVec(route);
+        if (words.Count is < 2 or > 3 || !Router.Addresses.TryPrefix(words[0], out uint a, out uint m))
+        {
+            return errors.Error($"expected 'ADDR/MASK [GATEWAY] OUTPUT' in route '{route}'");
+        }
+
+        uint gw = 0;
+        if (words.Count == 3 && !Router.Addresses.TryIP(words[1], out gw))
+        {
+            return errors.Error($"bad gateway in route '{route}'");
+        }
+
+        if (!CV.Int32(words[^1], out int output, out _) || output < 0)
+        {
+            return errors.Error($"bad output port in route '{route}'");
+        }
+
+        if (output >= NOutputs)
+        {
+            return errors.Error($"output port out of range in route '{route}'");
+        }
+
+        _routes.Add((a & m, m, gw, output));
+        _sorted = [.. _routes.OrderByDescending(r => System.Numerics.BitOperations.PopCount(r.Mask))];
+        return true;
+    }
+
+    public override void Push(int port, Packet p)
+    {
+        uint dst = p.DestinationIPAnnotation;
+        var routes = _sorted;
+        for (int i = 0; i < routes.Length; i++)
+        {
+            ref readonly var r = ref routes[i];
+            if ((dst & r.Mask) == r.Address)
+            {
+                if (r.Gateway != 0)
+                {
+                    p.DestinationIPAnnotation = r.Gateway;
+                }
+
+                Outputs[r.Output].Push(p);
+                return;
+            }
+        }
+
+        p.Kill();
+    }
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("table", () => string.Concat(_routes.Select(r =>
+            $"{CV.FormatIP(r.Address)}/{CV.FormatIP(r.Mask)}\t{(r.Gateway == 0 ? "-" : CV.FormatIP(r.Gateway))}\t{r.Output}\n")));
+        handlers.AddWrite("add", (v, e) => AddRoute(v, e));
+        handlers.AddWrite("remove", (v, e) =>
+        {
+            List<string> words = ClickConfigText.SpaceVec(v);
+            if (words.Count == 0 || !Router.Addresses.TryPrefix(words[0], out uint a, out uint m))
+            {
+                return e.Error("expected 'ADDR/MASK'");
+            }
+
+            int removed = _routes.RemoveAll(r => r.Address == (a & m) && r.Mask == m);
+            _sorted = [.. _routes.OrderByDescending(r => System.Numerics.BitOperations.PopCount(r.Mask))];
+            return removed > 0 || e.Error("route not found");
+        });
+    }
+}

@@ -1,0 +1,340 @@
+using System.Globalization;
+using EdgeOS.Samples.Click.Language;
+
+namespace EdgeOS.Samples.Click.Runtime;
+
+/// <summary>
+/// Click's value types as configuration text (confparse): integers (decimal, <c>0x</c> hex, <c>0</c> octal),
+/// booleans, real numbers, times with units, strings (quoted or not), IP and Ethernet addresses (or names
+/// an AddressInfo element defines), IP prefixes and bandwidths.
+/// </summary>
+internal static class ClickValues
+{
+    public static bool UInt32(string text, out uint value, out string expected)
+    {
+        expected = "unsigned integer";
+        if (TryParseInteger(text, out ulong v) && v <= uint.MaxValue)
+        {
+            value = (uint)v;
+            return true;
+        }
+
+        value = 0;
+        return false;
+    }
+
+    public static bool Int32(string text, out int value, out string expected)
+    {
+        expected = "integer";
+        string t = text.Trim();
+        bool negative = t.StartsWith('-');
+        if (TryParseInteger(negative || t.StartsWith('+') ? t[1..] : t, out ulong v)
+            && v <= (negative ? 2147483648UL : int.MaxValue))
+        {
+            value = negative ? (int)-(long)v : (int)v;
+            return true;
+        }
+
+        value = 0;
+        return false;
+    }
+
+    public static bool UInt64(string text, out ulong value, out string expected)
+    {
+        expected = "unsigned integer";
+        return TryParseInteger(text, out value);
+    }
+
+    public static bool Bool(string text, out bool value, out string expected)
+    {
+        expected = "boolean";
+        switch (text.Trim())
+        {
+            case "true" or "yes" or "1" or "t" or "y" or "on":
+                value = true;
+                return true;
+            case "false" or "no" or "0" or "f" or "n" or "off":
+                value = false;
+                return true;
+            default:
+                value = false;
+                return false;
+        }
+    }
+
+    public static bool Double(string text, out double value, out string expected)
+    {
+        expected = "real number";
+        return double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+    }
+
+    /// <summary>A time in seconds (units <c>s</c>, <c>ms</c>, <c>us</c>, <c>ns</c>, <c>m</c>/<c>min</c>, <c>h</c>/<c>hr</c>, <c>d</c>) as nanoseconds.</summary>
+    public static bool TimeNanoseconds(string text, out long value, out string expected)
+    {
+        expected = "time in seconds";
+        value = 0;
+        string t = text.Trim();
+        int end = 0;
+        while (end < t.Length && (char.IsAsciiDigit(t[end]) || t[end] == '.' || (end == 0 && t[end] == '-')))
+        {
+            end++;
+        }
+
+        if (end == 0 || !decimal.TryParse(t[..end], NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out decimal number))
+        {
+            return false;
+        }
+
+        decimal scale = t[end..].Trim() switch
+        {
+            "" or "s" or "sec" or "secs" => 1_000_000_000m,
+            "ms" or "msec" or "msecs" => 1_000_000m,
+            "us" or "usec" or "usecs" => 1_000m,
+            "ns" or "nsec" or "nsecs" => 1m,
+            "m" or "min" or "mins" => 60_000_000_000m,
+            "h" or "hr" or "hrs" => 3_600_000_000_000m,
+            "d" or "day" or "days" => 86_400_000_000_000m,
+            _ => -1m,
+        };
+        if (scale < 0 || number < 0)
+        {
+            return false;
+        }
+
+        decimal ns = number * scale;
+        if (ns > long.MaxValue)
+        {
+            return false;
+        }
+
+        value = (long)decimal.Round(ns);
+        return true;
+    }
+
+    /// <summary>A string: unquoted when quoted, as written otherwise.</summary>
+    public static bool String(string text, out string value, out string expected)
+    {
+        expected = "string";
+        value = ClickConfigText.Unquote(text);
+        return true;
+    }
+
+    /// <summary>A single word (no spaces after unquoting).</summary>
+    public static bool Word(string text, out string value, out string expected)
+    {
+        expected = "word";
+        value = ClickConfigText.Unquote(text);
+        return value.Length > 0 && !value.Any(ClickConfigText.IsSpace);
+    }
+
+    /// <summary>A dotted-quad IPv4 address as a big-endian number (a.b.c.d -> a&lt;&lt;24|...).</summary>
+    public static bool TryParseIPAddress(string text, out uint value)
+    {
+        value = 0;
+        string[] parts = text.Trim().Split('.');
+        if (parts.Length != 4)
+        {
+            return false;
+        }
+
+        foreach (string part in parts)
+        {
+            if (part.Length is 0 or > 3 || !part.All(char.IsAsciiDigit))
+            {
+                return false;
+            }
+
+            int b = int.Parse(part, CultureInfo.InvariantCulture);
+            if (b > 255)
+            {
+                return false;
+            }
+
+            value = (value << 8) | (uint)b;
+        }
+
+        return true;
+    }
+
+    /// <summary>An Ethernet address <c>xx:xx:xx:xx:xx:xx</c> (or with <c>-</c>) as the 48-bit number.</summary>
+    public static bool TryParseEthernetAddress(string text, out ulong value)
+    {
+        value = 0;
+        string t = text.Trim();
+        string[] parts = t.Split(t.Contains('-', StringComparison.Ordinal) ? '-' : ':');
+        if (parts.Length != 6)
+        {
+            return false;
+        }
+
+        foreach (string part in parts)
+        {
+            if (part.Length is 0 or > 2 || !byte.TryParse(part, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out byte b))
+            {
+                return false;
+            }
+
+            value = (value << 8) | b;
+        }
+
+        return true;
+    }
+
+    /// <summary>An IP prefix <c>a.b.c.d/len</c> or <c>a.b.c.d/mask</c> (a bare address is a /32).</summary>
+    public static bool TryParseIPPrefix(string text, out uint address, out uint mask)
+    {
+        address = mask = 0;
+        string t = text.Trim();
+        int slash = t.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0)
+        {
+            mask = uint.MaxValue;
+            return TryParseIPAddress(t, out address);
+        }
+
+        if (!TryParseIPAddress(t[..slash], out address))
+        {
+            return false;
+        }
+
+        string m = t[(slash + 1)..];
+        if (int.TryParse(m, NumberStyles.None, CultureInfo.InvariantCulture, out int len) && len is >= 0 and <= 32)
+        {
+            mask = len == 0 ? 0 : uint.MaxValue << (32 - len);
+            return true;
+        }
+
+        return TryParseIPAddress(m, out mask);
+    }
+
+    /// <summary>Bandwidth in bytes per second: <c>N</c> (bytes/s), <c>Nbps</c>/<c>Nkbps</c>/<c>NMbps</c>/<c>NGbps</c> (bits), <c>NBps</c>/<c>NkBps</c>/... (bytes).</summary>
+    public static bool BandwidthBytesPerSecond(string text, out double value, out string expected)
+    {
+        expected = "bandwidth";
+        value = 0;
+        string t = text.Trim();
+        int end = 0;
+        while (end < t.Length && (char.IsAsciiDigit(t[end]) || t[end] == '.'))
+        {
+            end++;
+        }
+
+        if (end == 0 || !double.TryParse(t[..end], NumberStyles.Float, CultureInfo.InvariantCulture, out double n))
+        {
+            return false;
+        }
+
+        string unit = t[end..].Trim();
+        double multiplier = 1;
+        if (unit.Length > 0 && unit[0] is 'k' or 'K' or 'M' or 'G')
+        {
+            multiplier = unit[0] switch { 'M' => 1e6, 'G' => 1e9, _ => 1e3 };
+            unit = unit[1..];
+        }
+
+        switch (unit)
+        {
+            case "":
+            case "Bps":
+                value = n * multiplier;
+                return true;
+            case "bps":
+            case "baud":
+                value = n * multiplier / 8;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Parses integers in Click's forms: decimal, <c>0x</c> hex, leading-zero octal, with optional <c>_</c>.</summary>
+    public static bool TryParseInteger(string text, out ulong value)
+    {
+        value = 0;
+        string t = text.Trim();
+        if (t.StartsWith('+'))
+        {
+            t = t[1..];
+        }
+
+        if (t.Length == 0)
+        {
+            return false;
+        }
+
+        int radix = 10;
+        if (t.Length > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
+        {
+            radix = 16;
+            t = t[2..];
+        }
+        else if (t.Length > 1 && t[0] == '0')
+        {
+            radix = 8;
+            t = t[1..];
+        }
+
+        ulong v = 0;
+        foreach (char c in t)
+        {
+            int d = c switch
+            {
+                >= '0' and <= '9' => c - '0',
+                >= 'a' and <= 'f' => c - 'a' + 10,
+                >= 'A' and <= 'F' => c - 'A' + 10,
+                _ => 99,
+            };
+            if (d >= radix)
+            {
+                return false;
+            }
+
+            ulong next = (v * (ulong)radix) + (ulong)d;
+            if (v != 0 && (next - (ulong)d) / (ulong)radix != v)
+            {
+                return false;
+            }
+
+            v = next;
+        }
+
+        value = v;
+        return true;
+    }
+
+    /// <summary>Click's unparse of an IP address.</summary>
+    public static string FormatIP(uint address) =>
+        $"{address >> 24}.{(address >> 16) & 0xFF}.{(address >> 8) & 0xFF}.{address & 0xFF}";
+
+    /// <summary>Click's unparse of an Ethernet address (upper-case hex with colons... Click prints with <c>-</c>).</summary>
+    public static string FormatEthernet(ReadOnlySpan<byte> mac) =>
+        $"{mac[0]:X2}-{mac[1]:X2}-{mac[2]:X2}-{mac[3]:X2}-{mac[4]:X2}-{mac[5]:X2}";
+
+    /// <summary>Writes the 48-bit Ethernet number into 6 bytes.</summary>
+    public static void WriteEthernet(ulong mac, Span<byte> destination)
+    {
+        for (int i = 5; i >= 0; i--)
+        {
+            destination[i] = (byte)mac;
+            mac >>= 8;
+        }
+    }
+
+    /// <summary>Click's unparse of a time in seconds (<c>1</c>, <c>0.5</c>, <c>0.000001</c>).</summary>
+    public static string FormatSeconds(long nanoseconds)
+    {
+        long s = nanoseconds / 1_000_000_000;
+        long frac = nanoseconds % 1_000_000_000;
+        if (frac == 0)
+        {
+            return s.ToString(CultureInfo.InvariantCulture);
+        }
+
+        string f = frac.ToString("D9", CultureInfo.InvariantCulture).TrimEnd('0');
+        return $"{s.ToString(CultureInfo.InvariantCulture)}.{f}";
+    }
+
+    /// <summary>Click's timestamp format <c>SEC.USEC</c> (microseconds, 6 digits).</summary>
+    public static string FormatTimestamp(long nanoseconds) =>
+        string.Create(CultureInfo.InvariantCulture, $"{nanoseconds / 1_000_000_000}.{nanoseconds % 1_000_000_000 / 1000:D6}");
+}

@@ -1,0 +1,89 @@
+using EdgeOS.Samples.Click.Runtime;
+using Xunit;
+
+namespace EdgeOS.Samples.Click.Tests.Runtime;
+
+public sealed class ArgsTests
+{
+    [Fact]
+    public void PositionalAndKeywordArgumentsAreMatchedLikeClick()
+    {
+        var errors = new ElementErrors();
+        var args = new Args("\"hello, world\", 12, LIMIT 5, ACTIVE false", errors);
+        Assert.Equal("hello, world", args.Read("DATA", ArgFlags.Positional, ClickValues.String, string.Empty));
+        Assert.Equal(12u, args.Read("RATE", ArgFlags.Positional, ClickValues.UInt32, 0u));
+        Assert.Equal(5u, args.Read("LIMIT", ArgFlags.Positional, ClickValues.UInt32, 0u));
+        Assert.False(args.Read("ACTIVE", ArgFlags.None, ClickValues.Bool, true));
+        Assert.True(args.Complete());
+        Assert.False(errors.HasErrors);
+    }
+
+    [Fact]
+    public void LeftoverMissingAndMistypedArgumentsGetClickMessages()
+    {
+        var errors = new ElementErrors();
+        var args = new Args("1, 2, BOGUS 3", errors);
+        args.Read("A", ArgFlags.Positional, ClickValues.UInt32, 0u);
+        args.Read("B", ArgFlags.Mandatory, ClickValues.UInt32, 0u);
+        Assert.False(args.Complete());
+        Assert.Equal(["missing mandatory B argument", "too many arguments", "unknown argument 'BOGUS'"], errors.Messages);
+
+        errors.Clear();
+        args = new Args("x1", errors);
+        args.Read("CAPACITY", ArgFlags.Positional, ClickValues.UInt32, 0u);
+        Assert.Equal(["CAPACITY: expected unsigned integer"], errors.Messages);
+    }
+
+    [Theory]
+    [InlineData("1", 1_000_000_000L)]
+    [InlineData("0.5", 500_000_000L)]
+    [InlineData("10ms", 10_000_000L)]
+    [InlineData("3us", 3_000L)]
+    [InlineData("2min", 120_000_000_000L)]
+    public void TimesAcceptClickUnits(string text, long ns)
+    {
+        Assert.True(ClickValues.TimeNanoseconds(text, out long v, out _));
+        Assert.Equal(ns, v);
+    }
+
+    [Theory]
+    [InlineData("0x10", 16UL)]
+    [InlineData("010", 8UL)]
+    [InlineData("42", 42UL)]
+    public void IntegersAcceptHexAndOctal(string text, ulong expected)
+    {
+        Assert.True(ClickValues.TryParseInteger(text, out ulong v));
+        Assert.Equal(expected, v);
+    }
+
+    [Fact]
+    public void AddressesAndBandwidthsParseAndBadOnesAreRefused()
+    {
+        Assert.True(ClickValues.TryParseIPAddress("10.0.0.1", out uint ip));
+        Assert.Equal(0x0A000001u, ip);
+        Assert.False(ClickValues.TryParseIPAddress("10.0.0.256", out _));
+        Assert.True(ClickValues.TryParseIPPrefix("10.1.0.0/16", out uint a, out uint m));
+        Assert.Equal((0x0A010000u, 0xFFFF0000u), (a, m));
+        Assert.True(ClickValues.TryParseEthernetAddress("00:01:02:aa:bb:cc", out ulong mac));
+        Assert.Equal(0x000102AABBCCUL, mac);
+        Assert.False(ClickValues.TryParseEthernetAddress("00:01:02:aa:bb", out _));
+        Assert.True(ClickValues.BandwidthBytesPerSecond("8Mbps", out double bw, out _));
+        Assert.Equal(1_000_000, bw);
+        Assert.True(ClickValues.BandwidthBytesPerSecond("2kBps", out bw, out _));
+        Assert.Equal(2000, bw);
+    }
+
+    [Fact]
+    public void AddressInfoNamesAreUsableInOtherElementsArguments()
+    {
+        using TestRouter r = TestRouter.Create("""
+            AddressInfo(me 10.0.0.1/24 02:00:00:00:00:01);
+            InfiniteSource(LIMIT 1, STOP true) -> e :: EtherEncap(0x0800, me, me:eth) -> Discard;
+            """);
+        Assert.Equal("02-00-00-00-00-01", r.Read("e.src"));
+        Assert.True(r.Router.Addresses.TryIP("me", out uint ip));
+        Assert.Equal(0x0A000001u, ip);
+        Assert.True(r.Router.Addresses.TryPrefix("me:net", out uint net, out uint mask));
+        Assert.Equal((0x0A000000u, 0xFFFFFF00u), (net, mask));
+    }
+}
