@@ -204,13 +204,7 @@ internal sealed class Unqueue : Element
             output.Push(p);
         }
 
-        if (n == 0 && _notifier is { Active: false })
-        {
-            task.Unschedule();
-            _notifier.AddListener(task);
-        }
-
-        return n > 0;
+        return FinishPullRun(task, _notifier, n);
     }
 
     public override void AddHandlers(HandlerTable handlers)

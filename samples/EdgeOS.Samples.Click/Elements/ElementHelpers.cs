@@ -63,6 +63,21 @@ internal static class ElementHelpers
         return ok && v <= 65535;
     };
 
+    /// <summary>
+    /// The end of a pulling task's run: when nothing was pulled and the upstream queue says it is empty, the task
+    /// sleeps until that queue wakes it (Click's notifier protocol). Returns whether the run did work.
+    /// </summary>
+    public static bool FinishPullRun(ClickTask task, IEmptyNotifier? notifier, int pulled)
+    {
+        if (pulled == 0 && notifier is { Active: false })
+        {
+            task.Unschedule();
+            notifier.AddListener(task);
+        }
+
+        return pulled > 0;
+    }
+
     /// <summary>Finds the queue (or other empty notifier) feeding pull input <paramref name="port"/> of <paramref name="e"/>, through one-input pull elements.</summary>
     public static IEmptyNotifier? FindUpstreamNotifier(Element e, int port)
     {

@@ -229,13 +229,7 @@ internal sealed class ToIPSummaryDump : Element
             p.Kill();
         }
 
-        if (n == 0 && _notifier is { Active: false })
-        {
-            task.Unschedule();
-            _notifier.AddListener(task);
-        }
-
-        return n > 0;
+        return FinishPullRun(task, _notifier, n);
     }
 
     public override void Cleanup()
