@@ -98,23 +98,21 @@ internal sealed class LexerFile
         return s;
     }
 
+    // Counts the line ended at s ("\n", "\r" or "\r\n") and returns the index of its last character.
+    private int SkipNewline(int s)
+    {
+        Line++;
+        return _text[s] == '\r' && s + 1 < End && _text[s + 1] == '\n' ? s + 1 : s;
+    }
+
     private int SkipSlashStar(int s)
     {
         for (; s < End; s++)
         {
             char c = _text[s];
-            if (c == '\n')
+            if (c is '\n' or '\r')
             {
-                Line++;
-            }
-            else if (c == '\r')
-            {
-                if (s + 1 < End && _text[s + 1] == '\n')
-                {
-                    s++;
-                }
-
-                Line++;
+                s = SkipNewline(s);
             }
             else if (c == '*' && s + 1 < End && _text[s + 1] == '/')
             {
@@ -130,18 +128,9 @@ internal sealed class LexerFile
         for (; s < End; s++)
         {
             char c = _text[s];
-            if (c == '\n')
+            if (c is '\n' or '\r')
             {
-                Line++;
-            }
-            else if (c == '\r')
-            {
-                if (s + 1 < End && _text[s + 1] == '\n')
-                {
-                    s++;
-                }
-
-                Line++;
+                s = SkipNewline(s);
             }
             else if (c == '/' && s + 1 < End)
             {
@@ -168,18 +157,9 @@ internal sealed class LexerFile
         for (; s < End; s++)
         {
             char c = _text[s];
-            if (c == '\n')
+            if (c is '\n' or '\r')
             {
-                Line++;
-            }
-            else if (c == '\r')
-            {
-                if (s + 1 < End && _text[s + 1] == '\n')
-                {
-                    s++;
-                }
-
-                Line++;
+                s = SkipNewline(s);
             }
             else if (c == '\\' && endChar == '"' && s + 1 < End)
             {
@@ -415,18 +395,9 @@ internal sealed class LexerFile
                     break;
                 }
             }
-            else if (c == '\n')
+            else if (c is '\n' or '\r')
             {
-                Line++;
-            }
-            else if (c == '\r')
-            {
-                if (s + 1 < End && _text[s + 1] == '\n')
-                {
-                    s++;
-                }
-
-                Line++;
+                s = SkipNewline(s);
             }
             else if (c == '#' && s > 0 && (_text[s - 1] == '\n' || _text[s - 1] == '\r'))
             {
