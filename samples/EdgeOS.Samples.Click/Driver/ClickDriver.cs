@@ -39,6 +39,20 @@ Options:
       --help                    Print this message and exit.
   -v, --version                 Print version number and exit.
 
+Multi-tenant mode (EdgeOS):
+      --tenants N               Run N tenants of the configuration, each an FWP
+                                with its own router state; packets enter each
+                                tenant at its FromSteering element.
+      --replay FILE             Steer the frames of pcap FILE to the tenants.
+      --steer port|5tuple       Steer by UDP/TCP destination port (tenant K gets
+                                port PORT-BASE+K; default) or by 5-tuple hash.
+      --port-base PORT          First tenant's destination port (default 10000).
+      --tenant-workers N        FWP worker threads (default 0: the steering
+                                thread runs the tenants).
+      --tenant-restarts N       Restart a faulted tenant up to N times.
+  -h K:ELEMENT.H                Tenant K's handler; '*:' or no prefix: every
+                                tenant's, each under a 'K:ELEMENT.H:' header.
+
 """;
 
     /// <summary>Runs the driver with <paramref name="args"/>; returns the process exit code.</summary>
@@ -53,6 +67,12 @@ Options:
         bool time = false;
         bool noWarnings = false;
         var handlers = new List<string>();
+        int tenants = 0;
+        string? replay = null;
+        string steer = "port";
+        int portBase = 10000;
+        int tenantWorkers = 0;
+        int tenantRestarts = 0;
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
 
         for (int i = 0; i < args.Length; i++)
@@ -154,6 +174,57 @@ Options:
                 case "-w" or "--no-warnings":
                     noWarnings = true;
                     break;
+                case "--tenants" or "--port-base" or "--tenant-workers" or "--tenant-restarts":
+                    if (!NeedValue(out string number))
+                    {
+                        return 1;
+                    }
+
+                    if (!int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed))
+                    {
+                        stderr.Write($"click: '{option}' expects a non-negative integer, not '{number}'\n{Usage}");
+                        return 1;
+                    }
+
+                    switch (option)
+                    {
+                        case "--tenants":
+                            tenants = parsed;
+                            break;
+                        case "--port-base":
+                            portBase = parsed;
+                            break;
+                        case "--tenant-workers":
+                            tenantWorkers = parsed;
+                            break;
+                        default:
+                            tenantRestarts = parsed;
+                            break;
+                    }
+
+                    break;
+                case "--replay":
+                    if (!NeedValue(out string r))
+                    {
+                        return 1;
+                    }
+
+                    replay = r;
+                    break;
+                case "--steer":
+                    if (!NeedValue(out string st))
+                    {
+                        return 1;
+                    }
+
+                    if (st is not ("port" or "5tuple"))
+                    {
+                        stderr.Write($"click: '--steer' expects 'port' or '5tuple', not '{st}'\n{Usage}");
+                        return 1;
+                    }
+
+                    steer = st;
+                    break;
                 case "--help":
                     stdout.Write(Help);
                     return 0;
@@ -230,6 +301,26 @@ Options:
             return WriteOutput(output ?? "-", ClickLanguage.Flatten(graph), stdout, stderr) ? 0 : 1;
         }
 
+        if (tenants > 0 || replay is not null)
+        {
+            if (tenants == 0 || replay is null || simtime)
+            {
+                stderr.Write($"click: {(simtime ? "'--simtime' is not available in tenant mode" : "'--tenants N' and '--replay FILE' go together")}\n{Usage}");
+                return 1;
+            }
+
+            var tenantOptions = new Tenants.TenantHostOptions
+            {
+                Tenants = tenants,
+                Steering = steer == "5tuple" ? Tenants.TenantSteering.FlowHash : Tenants.TenantSteering.DestinationPort,
+                PortBase = portBase,
+                Workers = tenantWorkers,
+                RestartsMax = tenantRestarts,
+                Chatter = stderr,
+            };
+            return RunTenants(graph, text, errors, tenantOptions, replay, quit, output, handlers, stdout, stderr, noWarnings);
+        }
+
         var master = new Master(simtime) { Chatter = stderr };
         Router? router = Router.Create(graph, errors, master);
         WriteErrors(errors, stderr, noWarnings);
@@ -274,6 +365,127 @@ Options:
         return exit;
     }
 
+    private static int RunTenants(
+        RouterGraph graph,
+        string text,
+        ClickErrors errors,
+        Tenants.TenantHostOptions options,
+        string replay,
+        bool quit,
+        string? output,
+        List<string> handlers,
+        TextWriter stdout,
+        TextWriter stderr,
+        bool noWarnings)
+    {
+        using Tenants.TenantHost? host = Tenants.TenantHost.Create(graph, text, errors, options);
+        WriteErrors(errors, stderr, noWarnings);
+        if (host is null)
+        {
+            return 1;
+        }
+
+        if (output is not null && !WriteOutput(output, ClickLanguage.Flatten(graph), stdout, stderr))
+        {
+            return 1;
+        }
+
+        if (!quit)
+        {
+            EdgeOS.Net.Pcap.PcapPort port;
+            try
+            {
+                port = EdgeOS.Net.Pcap.PcapPort.OpenReplay(replay);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or EdgeOS.Net.Pcap.PcapFormatException)
+            {
+                stderr.Write($"click: {replay}: {(ex is FileNotFoundException or DirectoryNotFoundException ? "No such file or directory" : ex.Message)}\n");
+                return 1;
+            }
+
+            using (port)
+            {
+                using var cts = new CancellationTokenSource();
+                using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
+                {
+                    ctx.Cancel = true;
+                    cts.Cancel();
+                });
+                host.Attach(port);
+                while (!cts.IsCancellationRequested && (host.Poll() > 0 || !port.IsReplayFinished))
+                {
+                }
+
+                host.Stop();
+            }
+        }
+
+        foreach (Tenants.ClickTenant t in host.Tenants)
+        {
+            if (t.Fault is not null)
+            {
+                stderr.Write(string.Create(CultureInfo.InvariantCulture, $"click: tenant {t.Index}: {t.Fault.Message}\n"));
+            }
+        }
+
+        return CallTenantHandlers(host, handlers, stdout, stderr) ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Tenant mode's <c>-h</c>: <c>K:SPEC</c> reads tenant K's handler, <c>*:SPEC</c> or a plain <c>SPEC</c> every
+    /// tenant's; each value gets a <c>K:name.handler:</c> header unless exactly one value is printed.
+    /// </summary>
+    internal static bool CallTenantHandlers(Tenants.TenantHost host, IReadOnlyList<string> specs, TextWriter stdout, TextWriter stderr)
+    {
+        int n = host.Tenants.Count;
+        var perTenant = new List<string>[n];
+        for (int k = 0; k < n; k++)
+        {
+            perTenant[k] = [];
+        }
+
+        bool ok = true;
+        int calls = 0;
+        bool glob = false;
+        foreach (string spec in specs)
+        {
+            int colon = spec.IndexOf(':', StringComparison.Ordinal);
+            string prefix = colon < 0 ? "*" : spec[..colon];
+            string rest = colon < 0 ? spec : spec[(colon + 1)..];
+            glob |= rest.IndexOfAny(['*', '?', '[']) >= 0;
+            if (prefix == "*")
+            {
+                foreach (List<string> list in perTenant)
+                {
+                    list.Add(rest);
+                }
+
+                calls += n;
+            }
+            else if (int.TryParse(prefix, NumberStyles.None, CultureInfo.InvariantCulture, out int k) && k < n)
+            {
+                perTenant[k].Add(rest);
+                calls++;
+            }
+            else
+            {
+                stderr.Write($"click: '{spec}': no tenant '{prefix}' (tenants are 0 to {n - 1})\n");
+                ok = false;
+            }
+        }
+
+        bool printNames = calls > 1 || glob;
+        for (int k = 0; k < n; k++)
+        {
+            if (perTenant[k].Count > 0)
+            {
+                ok &= CallHandlers(host.RouterOf(k), perTenant[k], stdout, stderr, string.Create(CultureInfo.InvariantCulture, $"{k}:"), printNames);
+            }
+        }
+
+        return ok;
+    }
+
     private static bool IsVariableName(string s) =>
         s.Length > 0 && (char.IsAsciiLetter(s[0]) || s[0] == '_') && s.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
@@ -315,7 +527,7 @@ Options:
     }
 
     /// <summary>Calls the <c>-h</c> read handlers after the run and prints them as click(1) does.</summary>
-    internal static bool CallHandlers(Router router, IReadOnlyList<string> specs, TextWriter stdout, TextWriter stderr)
+    internal static bool CallHandlers(Router router, IReadOnlyList<string> specs, TextWriter stdout, TextWriter stderr, string headerPrefix = "", bool? printNames = null)
     {
         var calls = new List<(Element? Element, string Handler)>();
         bool ok = true;
@@ -387,7 +599,7 @@ Options:
             calls.Add((element, handler));
         }
 
-        bool printName = calls.Count > 1 || glob;
+        bool printName = printNames ?? (calls.Count > 1 || glob);
         var sb = new StringBuilder();
         foreach ((Element? e, string h) in calls)
         {
@@ -405,7 +617,7 @@ Options:
 
             if (printName)
             {
-                sb.Append(e is null ? h : e.Name + "." + h).Append(":\n");
+                sb.Append(headerPrefix).Append(e is null ? h : e.Name + "." + h).Append(":\n");
             }
 
             sb.Append(value);

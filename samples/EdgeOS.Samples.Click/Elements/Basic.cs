@@ -20,7 +20,7 @@ internal sealed class ClickQueue(bool notify) : Element, IEmptyNotifier
     private int _capacity = 1000;
     private int _highwater;
     private long _drops;
-    private readonly List<ClickTask> _listeners = [];
+    private List<ClickTask> _listeners = [];
     private readonly bool _notify = notify;
 
     public override string PortCount => "1/1";
@@ -95,6 +95,18 @@ internal sealed class ClickQueue(bool notify) : Element, IEmptyNotifier
         {
             p.Kill();
         }
+    }
+
+    internal override void RebindForTenant(TenantCloner cloner)
+    {
+        Packet?[] ring = new Packet?[_ring.Length];
+        for (int i = 0; i < ring.Length; i++)
+        {
+            ring[i] = cloner.Map(_ring[i]);
+        }
+
+        _ring = ring;
+        _listeners = [.. _listeners.Select(t => cloner.Map(t)!)];
     }
 
     public override void AddHandlers(HandlerTable handlers)
@@ -178,6 +190,12 @@ internal sealed class Unqueue : Element
         }
 
         return true;
+    }
+
+    internal override void RebindForTenant(TenantCloner cloner)
+    {
+        _task = cloner.Map(_task);
+        _notifier = cloner.Map(_notifier);
     }
 
     public override bool RunTask(ClickTask task)
@@ -370,7 +388,9 @@ internal sealed class Print : Element
     private int _contents = 1;
     private bool _timestamp;
     private bool _active = true;
-    private readonly StringBuilder _sb = new();
+    private StringBuilder _sb = new();
+
+    internal override void RebindForTenant(TenantCloner cloner) => _sb = new StringBuilder();
 
     public override string PortCount => "1/1";
 
@@ -486,7 +506,9 @@ internal sealed class IPPrint : Element
     private bool _tos;
     private bool _len;
     private bool _paint;
-    private readonly StringBuilder _sb = new();
+    private StringBuilder _sb = new();
+
+    internal override void RebindForTenant(TenantCloner cloner) => _sb = new StringBuilder();
 
     public override string PortCount => "1/1";
 

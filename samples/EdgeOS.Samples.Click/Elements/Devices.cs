@@ -90,6 +90,9 @@ internal static class DeviceTable
 /// </summary>
 internal sealed class FromDevice : Element, IDriverSelectable
 {
+    /// <inheritdoc/>
+    public override string? TenantRefusal => "not available in tenant mode: devices belong to the host in tenant mode, which steers their traffic to the tenants: use FromSteering";
+
     private string _device = string.Empty;
     private int _burst = 32;
     private string _method = "DEFAULT";
@@ -202,6 +205,9 @@ internal sealed class FromDevice : Element, IDriverSelectable
 /// </summary>
 internal sealed class ToDevice : Element
 {
+    /// <inheritdoc/>
+    public override string? TenantRefusal => "not available in tenant mode: devices belong to the host in tenant mode (tenants do not transmit on them)";
+
     private string _device = string.Empty;
     private int _burst = 16;
     private OpenDevice? _open;

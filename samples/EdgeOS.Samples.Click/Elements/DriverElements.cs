@@ -9,6 +9,9 @@ namespace EdgeOS.Samples.Click.Elements;
 /// <summary>Shared machinery of DriverManager and Script: instructions run in order, waits on time and on stop events.</summary>
 internal abstract class InstructionRunner : Element, IDriverStopHandler
 {
+    /// <inheritdoc/>
+    public override string? TenantRefusal => "not available in tenant mode: the host, not a tenant, decides when a multi-tenant run ends";
+
     protected readonly List<(string Op, string Arg)> _instructions = [];
     protected readonly Dictionary<string, int> _labels = new(StringComparer.Ordinal);
     protected readonly Dictionary<string, string> _variables = new(StringComparer.Ordinal);

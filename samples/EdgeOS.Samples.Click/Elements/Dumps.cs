@@ -14,6 +14,9 @@ namespace EdgeOS.Samples.Click.Elements;
 /// </summary>
 internal sealed class FromDump : Element
 {
+    /// <inheritdoc/>
+    public override string? TenantRefusal => "not available in tenant mode: files are not per tenant (every tenant would read the same file): give the host --replay FILE and use FromSteering";
+
     private string _filename = string.Empty;
     private bool _stop;
     private bool _active = true;
@@ -269,6 +272,9 @@ internal sealed class FromDump : Element
 /// </summary>
 internal sealed class ToDump : Element
 {
+    /// <inheritdoc/>
+    public override string? TenantRefusal => "not available in tenant mode: files are not per tenant (every tenant would write the same file)";
+
     private string _filename = string.Empty;
     private int _snaplen = 2000;
     private PcapLinkType _encap = PcapLinkType.Ethernet;

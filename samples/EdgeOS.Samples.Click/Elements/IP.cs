@@ -447,9 +447,11 @@ internal sealed class CheckIPHeader : Element
     private bool _details;
     private bool _checksum = true;
     private long _drops;
-    private readonly long[] _reasonDrops = new long[6];
+    private long[] _reasonDrops = new long[6];
 
     public override string PortCount => "1/1-2";
+
+    internal override void RebindForTenant(TenantCloner cloner) => _reasonDrops = (long[])_reasonDrops.Clone();
 
     public override string Processing => "a/ah";
 

@@ -62,6 +62,9 @@ internal static class SummaryFields
 /// </summary>
 internal sealed class ToIPSummaryDump : Element
 {
+    /// <inheritdoc/>
+    public override string? TenantRefusal => "not available in tenant mode: files are not per tenant (every tenant would write the same file)";
+
     private string _filename = string.Empty;
     private readonly List<(SummaryField Field, string Name)> _fields = [];
     private string? _banner;
@@ -258,6 +261,9 @@ internal sealed class ToIPSummaryDump : Element
 /// </summary>
 internal sealed class FromIPSummaryDump : Element
 {
+    /// <inheritdoc/>
+    public override string? TenantRefusal => "not available in tenant mode: files are not per tenant (every tenant would read the same file)";
+
     private const int PayloadBytesMax = 1400;
     private string _filename = string.Empty;
     private bool _stop;

@@ -156,9 +156,11 @@ internal sealed class EtherEncap : Element
     private ushort _type;
     private ulong _src;
     private ulong _dst;
-    private readonly byte[] _header = new byte[14];
+    private byte[] _header = new byte[14];
 
     public override string PortCount => "1/1";
+
+    internal override void RebindForTenant(TenantCloner cloner) => _header = (byte[])_header.Clone(); // the src/dst write handlers rewrite it
 
     public override bool Configure(Args args, ElementErrors errors)
     {

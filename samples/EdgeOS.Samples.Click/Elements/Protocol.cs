@@ -151,8 +151,8 @@ internal sealed class ArpQuerier : Element
 {
     private uint _ip;
     private readonly byte[] _mac = new byte[6];
-    private readonly Dictionary<uint, byte[]> _table = [];
-    private readonly Dictionary<uint, Packet> _pending = [];
+    private Dictionary<uint, byte[]> _table = [];
+    private Dictionary<uint, Packet> _pending = [];
     private long _queries;
     private long _responses;
     private long _drops;
@@ -240,6 +240,12 @@ internal sealed class ArpQuerier : Element
         }
 
         p.Kill();
+    }
+
+    internal override void RebindForTenant(TenantCloner cloner)
+    {
+        _table = _table.ToDictionary(kv => kv.Key, kv => (byte[])kv.Value.Clone());
+        _pending = _pending.ToDictionary(kv => kv.Key, kv => cloner.Map(kv.Value)!);
     }
 
     public override void Cleanup()

@@ -28,6 +28,12 @@ internal sealed class Discard : Element
 
     public long Count => _count;
 
+    internal override void RebindForTenant(TenantCloner cloner)
+    {
+        _task = cloner.Map(_task);
+        _notifier = cloner.Map(_notifier);
+    }
+
     public override bool Configure(Args args, ElementErrors errors)
     {
         _active = args.Read("ACTIVE", ArgFlags.None, Runtime.ClickValues.Bool, true);
@@ -114,6 +120,8 @@ internal abstract class SourceBase : Element
     protected ClickTask? _task;
 
     public long Count => _count;
+
+    internal override void RebindForTenant(TenantCloner cloner) => _task = cloner.Map(_task);
 
     protected void ReadCommon(Args args, bool dataPositional, bool burst)
     {
@@ -285,6 +293,12 @@ internal sealed class RatedSource : SourceBase
     private ClickTimer? _timer;
     private long _start;
 
+    internal override void RebindForTenant(TenantCloner cloner)
+    {
+        base.RebindForTenant(cloner);
+        _timer = cloner.Map(_timer);
+    }
+
     public override string PortCount => "0/1";
 
     public override bool Configure(Args args, ElementErrors errors)
@@ -396,6 +410,12 @@ internal sealed class TimedSource : SourceBase
     private long _interval = 500_000_000;
     private ClickTimer? _timer;
 
+    internal override void RebindForTenant(TenantCloner cloner)
+    {
+        base.RebindForTenant(cloner);
+        _timer = cloner.Map(_timer);
+    }
+
     public override string PortCount => "0/1";
 
     public override string Processing => PushCode;
@@ -472,6 +492,12 @@ internal sealed class RandomSource : SourceBase
 {
     private int _length;
     private Random _random = new(0);
+
+    internal override void RebindForTenant(TenantCloner cloner)
+    {
+        base.RebindForTenant(cloner);
+        _random = new Random(Name.Aggregate(17, (h, c) => (h * 31) + c)); // each tenant repeats the same sequence, as a fresh run would
+    }
 
     public override string PortCount => "0/1";
 

@@ -144,6 +144,35 @@ internal abstract class Element
     {
     }
 
+    /// <summary>
+    /// Why this element cannot be instantiated per tenant (it owns an outside resource: a device, a file, the
+    /// driver's stop decision), or null when it can (see <see cref="TenantCloner"/>).
+    /// </summary>
+    public virtual string? TenantRefusal => null;
+
+    /// <summary>
+    /// A shallow copy for one tenant's router: value-typed state (counters, indices, flags) is copied, references to
+    /// configuration-time objects (compiled programs, lookup tables, parsed arguments) are shared. Ports are left to
+    /// the cloner; <see cref="RebindForTenant"/> then replaces whatever mutable object state the element keeps.
+    /// </summary>
+    internal Element CloneShallowForTenant(Router router)
+    {
+        var e = (Element)MemberwiseClone();
+        e.Router = router;
+        e.Inputs = s_noInputs;
+        e.Outputs = s_noOutputs;
+        return e;
+    }
+
+    /// <summary>
+    /// Called on a tenant's copy, after every element of the tenant's router exists and is connected: give the copy
+    /// its own mutable objects (queue rings, tables, tasks and timers on the tenant's driver, scratch buffers) so that
+    /// nothing it writes is shared with the template or another tenant. The default has none to replace.
+    /// </summary>
+    internal virtual void RebindForTenant(TenantCloner cloner)
+    {
+    }
+
     /// <summary>Click's "stop the driver" request (sources with STOP true).</summary>
     protected void PleaseStopDriver() => Router.AdjustRunCount(-1);
 }

@@ -73,6 +73,7 @@ internal static class ElementRegistry
         ["IPClassifier"] = () => new IPClassifier(),
         ["IPFilter"] = () => new IPFilter(),
         ["ToDevice"] = () => new ToDevice(),
+        ["FromSteering"] = () => new Tenants.FromSteering(),
     };
 
     private static readonly HashSet<string> s_provided = new(StringComparer.Ordinal) { "userlevel", "int64", "ip", "linux", "pcap" };

@@ -111,6 +111,71 @@ internal sealed class Router
         return router;
     }
 
+    /// <summary>
+    /// A tenant's router made from <paramref name="template"/>, an initialized router, without configuring or
+    /// initializing anything again: every element is copied (<see cref="Element.CloneShallowForTenant"/>: its counters
+    /// and indices copied, its configuration objects shared), connected like the template, given its own mutable
+    /// objects (<see cref="Element.RebindForTenant"/>), its own packet pool, driver (<paramref name="master"/>) and
+    /// handler tables. The template is read, never written.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">An element cannot run per tenant (<see cref="Element.TenantRefusal"/>).</exception>
+    public static Router CloneForTenant(Router template, Master master)
+    {
+        foreach (Element e in template._elements)
+        {
+            if (e.TenantRefusal is string why)
+            {
+                throw new InvalidOperationException($"'{e.Declaration}': {why}");
+            }
+        }
+
+        var router = new Router(template.Graph, master)
+        {
+            RunCount = template.RunCount,
+            FlatConfiguration = template.FlatConfiguration,
+            ConfigurationText = template.ConfigurationText,
+        };
+        router.Addresses.CopyFrom(template.Addresses);
+        var cloner = new TenantCloner(router);
+        foreach (Element e in template._elements)
+        {
+            Element copy = e.CloneShallowForTenant(router);
+            cloner.Add(e, copy);
+            router._elements.Add(copy);
+            router._byName[copy.Name] = copy;
+        }
+
+        router._connections.AddRange(template._connections);
+        foreach (Element e in template._elements)
+        {
+            Element copy = cloner.Map(e);
+            copy.Inputs = [.. e.Inputs.Select(p => new InputPort(copy, p.Port, cloner.Map(p.Peer), p.PeerPort, p.IsPull))];
+            copy.Outputs = [.. e.Outputs.Select(p => new OutputPort(copy, p.Port, cloner.Map(p.Peer), p.PeerPort, p.IsPush))];
+        }
+
+        foreach (Element e in template._elements)
+        {
+            cloner.Map(e).RebindForTenant(cloner);
+        }
+
+        foreach (IDriverStopHandler h in template._stopHandlers)
+        {
+            router._stopHandlers.Add((IDriverStopHandler)cloner.Map((Element)h));
+        }
+
+        router.AddGlobalHandlers();
+        foreach (Element copy in router._elements)
+        {
+            var table = new HandlerTable();
+            router._handlers[copy] = table;
+            router.AddDefaultHandlers(copy, table);
+            copy.AddHandlers(table);
+        }
+
+        master.Attach(router);
+        return router;
+    }
+
     private bool Instantiate(ClickErrors errors)
     {
         bool ok = true;
@@ -720,6 +785,25 @@ internal sealed class AddressTable
     public void AddPrefix(string name, uint address, uint mask) => _prefix[name] = (address, mask);
 
     public void AddEthernet(string name, ulong address) => _ether[name] = address;
+
+    /// <summary>Copies every name of <paramref name="other"/> (a tenant's router starts with its template's names).</summary>
+    public void CopyFrom(AddressTable other)
+    {
+        foreach (var kv in other._ip)
+        {
+            _ip[kv.Key] = kv.Value;
+        }
+
+        foreach (var kv in other._prefix)
+        {
+            _prefix[kv.Key] = kv.Value;
+        }
+
+        foreach (var kv in other._ether)
+        {
+            _ether[kv.Key] = kv.Value;
+        }
+    }
 
     /// <summary>An IP address, literal or named (a name <c>x</c> also answers <c>x:ip</c>).</summary>
     public bool TryIP(string text, out uint value)

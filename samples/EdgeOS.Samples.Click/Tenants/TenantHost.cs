@@ -1,0 +1,446 @@
+using System.Buffers.Binary;
+using EdgeOS.Fwp;
+using EdgeOS.Net;
+using EdgeOS.Net.Steering;
+using EdgeOS.Samples.Click.Language;
+using EdgeOS.Samples.Click.Runtime;
+
+namespace EdgeOS.Samples.Click.Tenants;
+
+/// <summary>How the multi-tenant host picks a frame's tenant.</summary>
+internal enum TenantSteering
+{
+    /// <summary>By IPv4 UDP/TCP destination port: tenant i gets port <c>PortBase + i</c>.</summary>
+    DestinationPort,
+
+    /// <summary>By a hash of the IPv4 UDP/TCP 5-tuple, spread over all tenants (a flow stays with one tenant).</summary>
+    FlowHash,
+}
+
+/// <summary>What <see cref="TenantHost.Create"/> needs besides the configuration.</summary>
+internal sealed class TenantHostOptions
+{
+    /// <summary>The most tenants (<see cref="PacketSteeringOptions.ConsumersMax"/>).</summary>
+    public const int TenantsMax = PacketSteeringOptions.ConsumersMax;
+
+    /// <summary>Number of tenants (1 to <see cref="TenantsMax"/>).</summary>
+    public int Tenants { get; init; } = 1;
+
+    /// <summary>How frames are steered to tenants.</summary>
+    public TenantSteering Steering { get; init; } = TenantSteering.DestinationPort;
+
+    /// <summary>Tenant i's destination port is <c>PortBase + i</c> (port steering). Default 10000.</summary>
+    public int PortBase { get; init; } = 10000;
+
+    /// <summary>FWP runtime workers; 0 = the host's own thread runs the tenants after each steered batch.</summary>
+    public int Workers { get; init; }
+
+    /// <summary>How often a faulted tenant restarts from the template (0: a fault ends it).</summary>
+    public int RestartsMax { get; init; }
+
+    /// <summary>Where elements print (shared by every tenant, synchronized).</summary>
+    public TextWriter Chatter { get; init; } = Console.Error;
+}
+
+/// <summary>One tenant: its FWP and, once its FWP has handled a batch, its own router.</summary>
+internal sealed class ClickTenant
+{
+    private readonly byte[] _batch;
+    private int _batchLength = ClickTenantProgram.HeaderBytes;
+    private int _batchCount;
+
+    public ClickTenant(int index, FwpTenant fwpTenant, FwpHandle fwp, int messageBytesMax)
+    {
+        Index = index;
+        FwpTenant = fwpTenant;
+        Fwp = fwp;
+        _batch = new byte[messageBytesMax];
+        BinaryPrimitives.WriteInt32LittleEndian(_batch, index);
+    }
+
+    public int Index { get; }
+
+    public FwpTenant FwpTenant { get; }
+
+    public FwpHandle Fwp { get; }
+
+    /// <summary>The tenant's router (built by its FWP on its first batch), or null while it has had no traffic.</summary>
+    public Router? Router { get; private set; }
+
+    /// <summary>The tenant's FromSteering.</summary>
+    public FromSteering? Entry { get; private set; }
+
+    /// <summary>Frames the host handed to the tenant's FWP.</summary>
+    public long PostedFrames { get; private set; }
+
+    /// <summary>Frames the host could not hand over: the tenant's FWP had ended (a fault), or the frame was too long.</summary>
+    public long DroppedFrames { get; private set; }
+
+    /// <summary>The exception that ended the tenant's FWP, if any.</summary>
+    public Exception? Fault { get; internal set; }
+
+    internal void AttachRouter(Router router)
+    {
+        Router = router;
+        Entry = router.Elements.OfType<FromSteering>().Single();
+    }
+
+    /// <summary>Adds a frame to the pending batch; false when it does not fit (flush first).</summary>
+    internal bool TryAppend(ReadOnlySpan<byte> frame)
+    {
+        if (_batchLength + ClickTenantProgram.FrameHeaderBytes + frame.Length > _batch.Length)
+        {
+            return false;
+        }
+
+        BinaryPrimitives.WriteUInt16LittleEndian(_batch.AsSpan(_batchLength), (ushort)frame.Length);
+        frame.CopyTo(_batch.AsSpan(_batchLength + ClickTenantProgram.FrameHeaderBytes));
+        _batchLength += ClickTenantProgram.FrameHeaderBytes + frame.Length;
+        _batchCount++;
+        return true;
+    }
+
+    internal bool HasBatch => _batchCount > 0;
+
+    internal int MessageBytesMax => _batch.Length;
+
+    internal void CountDropped(long frames) => DroppedFrames += frames;
+
+    /// <summary>Posts the pending batch; <paramref name="waitForRoom"/> runs when the inbox is full. Returns false when the FWP has ended.</summary>
+    internal bool Flush(Action waitForRoom)
+    {
+        if (_batchCount == 0)
+        {
+            return true;
+        }
+
+        BinaryPrimitives.WriteUInt16LittleEndian(_batch.AsSpan(4), (ushort)_batchCount);
+        bool posted = false;
+        while (true)
+        {
+            FwpPostStatus status = Fwp.TryPost(_batch.AsSpan(0, _batchLength));
+            if (status == FwpPostStatus.Posted)
+            {
+                posted = true;
+                break;
+            }
+
+            if (status != FwpPostStatus.InboxFull)
+            {
+                break;
+            }
+
+            waitForRoom();
+        }
+
+        if (posted)
+        {
+            PostedFrames += _batchCount;
+        }
+        else
+        {
+            DroppedFrames += _batchCount;
+        }
+
+        _batchCount = 0;
+        _batchLength = ClickTenantProgram.HeaderBytes;
+        return posted;
+    }
+}
+
+/// <summary>What the template grants every tenant's FWP: the template router and the tenant records.</summary>
+internal sealed class TenantSet(Router template, Func<Master> newMaster)
+{
+    private ClickTenant[] _tenants = [];
+
+    /// <summary>The initialized router every tenant's router is copied from; never run, never written.</summary>
+    public Router Template { get; } = template;
+
+    internal void SetTenants(ClickTenant[] tenants) => _tenants = tenants;
+
+    /// <summary>Tenant <paramref name="index"/>, or null.</summary>
+    public ClickTenant? Find(int index) => (uint)index < (uint)_tenants.Length ? _tenants[index] : null;
+
+    /// <summary>A new tenant router from the template.</summary>
+    public Router BuildRouter() => Router.CloneForTenant(Template, newMaster());
+}
+
+/// <summary>
+/// The multi-tenant Click host (<c>click --tenants N</c>): one configuration parsed, checked, configured and
+/// initialized once into a template router; N tenants, each an FWP of one <see cref="FwpTemplate"/> of
+/// <see cref="ClickTenantProgram"/>, each building its own router from the template on its first traffic; frames
+/// received on a <see cref="PacketPort"/> steered to tenants by <see cref="PacketSteering"/> (destination port or
+/// 5-tuple hash) and posted to the tenants' FWPs in batches.
+/// </summary>
+internal sealed class TenantHost : IDisposable
+{
+    /// <summary>Each tenant FWP's inbox ring: 32 KiB, so a message (a batch of frames) may be up to 4 KiB - 8.</summary>
+    public const int InboxSizeBytes = 32 * 1024;
+
+    /// <summary>The longest frame a tenant can receive (one frame alone in a message).</summary>
+    public const int FrameBytesMax = (InboxSizeBytes / 8) - 8 - ClickTenantProgram.HeaderBytes - ClickTenantProgram.FrameHeaderBytes;
+
+    private readonly TenantHostOptions _options;
+    private readonly FwpRuntime _runtime;
+    private readonly FwpTemplate _template;
+    private readonly ClickTenant[] _tenants;
+    private readonly Action _waitForRoom;
+    private PacketSteering? _steering;
+    private SteeringConsumer[] _consumers = [];
+    private SteeredPacket[] _received = [];
+    private long _unmatchedBefore;
+    private bool _disposed;
+
+    private TenantHost(TenantHostOptions options, TenantSet set)
+    {
+        _options = options;
+        Set = set;
+        var ended = new Dictionary<long, ClickTenant>();
+        _runtime = new FwpRuntime(new FwpRuntimeOptions
+        {
+            WorkerCount = options.Workers,
+            Name = "click",
+            OnEnded = e =>
+            {
+                if (e.Exception is not null)
+                {
+                    lock (ended)
+                    {
+                        if (ended.TryGetValue(e.Id, out ClickTenant? t))
+                        {
+                            t.Fault = e.Exception;
+                        }
+                    }
+                }
+            },
+        });
+        _template = FwpTemplate.Create<ClickTenantProgram>(
+            new FwpTemplateOptions
+            {
+                Name = "click-tenant",
+                StateSizeBytes = 4096,
+                InboxSizeBytes = InboxSizeBytes,
+                RestartsMax = options.RestartsMax,
+                PoolSizeMax = options.Tenants,
+            },
+            set);
+        _tenants = new ClickTenant[options.Tenants];
+        for (int i = 0; i < _tenants.Length; i++)
+        {
+            FwpTenant fwpTenant = _runtime.CreateTenant($"tenant-{i}");
+            FwpHandle fwp = _runtime.Spawn(_template, fwpTenant);
+            _tenants[i] = new ClickTenant(i, fwpTenant, fwp, (InboxSizeBytes / 8) - 8);
+            lock (ended)
+            {
+                ended[fwp.Id] = _tenants[i];
+            }
+        }
+
+        set.SetTenants(_tenants);
+        _waitForRoom = _runtime.IsManual ? () => _runtime.RunUntilIdle() : () => Thread.Yield();
+        _runtime.Start();
+    }
+
+    /// <summary>The template router and tenant records.</summary>
+    public TenantSet Set { get; }
+
+    /// <summary>The tenants, by index.</summary>
+    public IReadOnlyList<ClickTenant> Tenants => _tenants;
+
+    /// <summary>The FWP runtime the tenants run on.</summary>
+    public FwpRuntime Runtime => _runtime;
+
+    /// <summary>Frames the steering could not give to any tenant (not IPv4 UDP/TCP, malformed, or no tenant's port).</summary>
+    public long UnmatchedFrames => (_steering?.UnmatchedFrames ?? 0) + _unmatchedBefore;
+
+    /// <summary>
+    /// Builds the template router from <paramref name="graph"/> and spawns the tenants. Returns null after reporting
+    /// Click-style messages to <paramref name="errors"/> when the configuration cannot run per tenant.
+    /// </summary>
+    public static TenantHost? Create(RouterGraph graph, string configurationText, ClickErrors errors, TenantHostOptions options)
+    {
+        if (options.Tenants < 1 || options.Tenants > TenantHostOptions.TenantsMax)
+        {
+            errors.Error(null, $"--tenants: expected 1 to {TenantHostOptions.TenantsMax}");
+            return null;
+        }
+
+        if (options.Steering == TenantSteering.DestinationPort && (options.PortBase < 0 || options.PortBase + options.Tenants - 1 > 65535))
+        {
+            errors.Error(null, $"--port-base: tenants' ports {options.PortBase}..{options.PortBase + options.Tenants - 1} are outside 0..65535");
+            return null;
+        }
+
+        TextWriter chatter = TextWriter.Synchronized(options.Chatter);
+        Router? template = Router.Create(graph, errors, new Master { Chatter = chatter });
+        if (template is null)
+        {
+            return null;
+        }
+
+        template.ConfigurationText = configurationText;
+        bool ok = true;
+        foreach (Element e in template.Elements)
+        {
+            if (e.TenantRefusal is string why)
+            {
+                errors.Error(graph.Elements[e.Index].Landmark, $"'{e.Declaration}' {why}");
+                ok = false;
+            }
+        }
+
+        int entries = template.Elements.Count(e => e is FromSteering);
+        if (entries != 1)
+        {
+            errors.Error(null, $"tenant mode needs exactly one FromSteering element (where steered packets enter a tenant's router), not {entries}");
+            ok = false;
+        }
+
+        if (!ok)
+        {
+            template.Cleanup();
+            return null;
+        }
+
+        var set = new TenantSet(template, () => new Master { Chatter = chatter });
+        return new TenantHost(options, set);
+    }
+
+    /// <summary>
+    /// Steers frames received on <paramref name="port"/> from now on: one <see cref="SteeringConsumer"/> per tenant
+    /// (shared frames: the host copies each into the tenant's batch and gives it back at once).
+    /// </summary>
+    public void Attach(PacketPort port)
+    {
+        if (_steering is not null)
+        {
+            _unmatchedBefore += _steering.UnmatchedFrames;
+            _steering.Dispose();
+        }
+
+        var steering = new PacketSteering(port, new PacketSteeringOptions
+        {
+            Mode = _options.Steering == TenantSteering.FlowHash ? SteeringMode.FlowHash : SteeringMode.DestinationPort,
+            BatchSize = 256,
+            Name = "click-tenants",
+        });
+        var consumers = new SteeringConsumer[_tenants.Length];
+        for (int i = 0; i < consumers.Length; i++)
+        {
+            consumers[i] = steering.AddConsumer($"tenant-{i}", new SteeringConsumerOptions { SlotCount = 256 });
+            if (_options.Steering == TenantSteering.DestinationPort)
+            {
+                steering.MapDestinationPorts(consumers[i], _options.PortBase + i, _options.PortBase + i);
+            }
+        }
+
+        _steering = steering;
+        _consumers = consumers;
+        _received = new SteeredPacket[256];
+    }
+
+    /// <summary>
+    /// Receives one batch from the port, steers it, and posts every tenant's frames to its FWP (running the tenants
+    /// on this thread afterwards when there are no workers). Returns how many frames were received.
+    /// </summary>
+    public int Poll()
+    {
+        PacketSteering steering = _steering ?? throw new InvalidOperationException("no port attached");
+        int received = steering.Poll();
+        if (received == 0)
+        {
+            return 0;
+        }
+
+        for (int i = 0; i < _consumers.Length; i++)
+        {
+            SteeringConsumer consumer = _consumers[i];
+            if (consumer.PendingCount == 0)
+            {
+                continue;
+            }
+
+            ClickTenant tenant = _tenants[i];
+            int n;
+            while ((n = consumer.TryReceive(_received)) > 0)
+            {
+                for (int k = 0; k < n; k++)
+                {
+                    Deliver(tenant, consumer.GetSpan(_received[k]));
+                }
+
+                consumer.Return(_received.AsSpan(0, n));
+            }
+
+            tenant.Flush(_waitForRoom);
+        }
+
+        if (_runtime.IsManual)
+        {
+            _runtime.RunUntilIdle();
+        }
+
+        return received;
+    }
+
+    /// <summary>Adds one frame to tenant <paramref name="index"/>'s batch without steering (tests); <see cref="Flush"/> posts it.</summary>
+    public void Deliver(int index, ReadOnlySpan<byte> frame) => Deliver(_tenants[index], frame);
+
+    /// <summary>Posts every pending batch and, without workers, runs the tenants until idle.</summary>
+    public void Flush()
+    {
+        foreach (ClickTenant t in _tenants)
+        {
+            t.Flush(_waitForRoom);
+        }
+
+        if (_runtime.IsManual)
+        {
+            _runtime.RunUntilIdle();
+        }
+    }
+
+    private void Deliver(ClickTenant tenant, ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length > FrameBytesMax)
+        {
+            tenant.CountDropped(1);
+            return;
+        }
+
+        if (!tenant.TryAppend(frame))
+        {
+            tenant.Flush(_waitForRoom);
+            tenant.TryAppend(frame);
+        }
+    }
+
+    /// <summary>Handles everything posted, then ends the tenants' FWPs (their routers stay readable).</summary>
+    public void Stop()
+    {
+        Flush();
+        _runtime.StopAsync().GetAwaiter().GetResult();
+    }
+
+    /// <summary>The router whose handlers answer for tenant <paramref name="index"/>: its own, or the template's while it has had no traffic (its state is still the template's).</summary>
+    public Router RouterOf(int index) => _tenants[index].Router ?? Set.Template;
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _runtime.Dispose();
+        _steering?.Dispose();
+        foreach (ClickTenant t in _tenants)
+        {
+            t.Router?.Cleanup();
+        }
+
+        _template.Dispose();
+        Set.Template.Cleanup();
+    }
+}

@@ -1,0 +1,236 @@
+using System.Reflection;
+using EdgeOS.Samples.Click.Elements;
+using EdgeOS.Samples.Click.Runtime;
+using EdgeOS.Samples.Click.Tenants;
+using EdgeOS.Samples.Click.Tests.Elements;
+using Xunit;
+
+namespace EdgeOS.Samples.Click.Tests.Tenants;
+
+/// <summary>Multi-tenant mode: one template router, per-tenant element state, steering, fault containment.</summary>
+public sealed class TenantHostTests
+{
+    private static readonly uint Src = Frames.IP("10.0.0.1");
+    private static readonly uint Dst = Frames.IP("10.0.0.2");
+
+    static TenantHostTests() => FaultOnMark.Register();
+
+    private static byte[] ToTenant(int k, ushort sport = 1234, int payload = 18) => Frames.Udp(Src, Dst, sport, (ushort)(10000 + k), payload);
+
+    [Fact]
+    public void TrafficForTenantThreeMovesOnlyTenantThreesCounters()
+    {
+        using var t = TestTenants.Create("FromSteering -> c :: Counter -> Discard;", tenants: 5);
+        t.Send(Enumerable.Range(0, 7).Select(_ => ToTenant(3)));
+        t.Stop();
+        for (int k = 0; k < 5; k++)
+        {
+            Assert.Equal(k == 3 ? "7\n" : "0\n", t.Read(k, "c.count"));
+        }
+
+        Assert.Equal((7L * 60).ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n", t.Read(3, "c.byte_count"));
+        Assert.Equal("0\n", t.ReadTemplate("c.count"));
+        Assert.Null(t.Host.Tenants[0].Router); // no traffic, no router: it still reads the template's state
+        Assert.NotNull(t.Host.Tenants[3].Router);
+    }
+
+    [Fact]
+    public void QueuesArePerTenantAndTheTemplateQueueStaysEmpty()
+    {
+        using var t = TestTenants.Create("FromSteering -> q :: Queue(4) -> d :: Discard(ACTIVE false);", tenants: 3);
+        t.Send([.. Enumerable.Range(0, 6).Select(_ => ToTenant(1)), .. Enumerable.Range(0, 2).Select(_ => ToTenant(2))]);
+        t.Stop();
+        Assert.Equal("0\n", t.Read(0, "q.length"));
+        Assert.Equal("4\n", t.Read(1, "q.length"));
+        Assert.Equal("2\n", t.Read(1, "q.drops"));
+        Assert.Equal("2\n", t.Read(2, "q.length"));
+        Assert.Equal("0\n", t.Read(2, "q.drops"));
+        Assert.Equal("0\n", t.ReadTemplate("q.length"));
+        Assert.Equal("0\n", t.ReadTemplate("q.drops"));
+    }
+
+    [Fact]
+    public void PulledQueuesRunTheirTenantsOwnTasks()
+    {
+        using var t = TestTenants.Create("FromSteering -> q :: Queue(100) -> u :: Unqueue(BURST 2) -> c :: Counter -> Discard;", tenants: 3);
+        t.Send([.. Enumerable.Range(0, 9).Select(_ => ToTenant(0)), .. Enumerable.Range(0, 4).Select(_ => ToTenant(2))]);
+        t.Stop();
+        Assert.Equal("9\n", t.Read(0, "c.count"));
+        Assert.Equal("0\n", t.Read(0, "q.length"));
+        Assert.Equal("0\n", t.Read(1, "c.count"));
+        Assert.Equal("4\n", t.Read(2, "c.count"));
+        Assert.Equal("0\n", t.ReadTemplate("u.count"));
+    }
+
+    [Fact]
+    public void ArpTablesArePerTenant()
+    {
+        const string config = """
+            FromSteering -> cl :: Classifier(12/0806, -);
+            cl[0] -> [1]aq :: ARPQuerier(10.0.0.1, 02:00:00:00:00:01) -> Discard;
+            cl[1] -> Strip(14) -> GetIPAddress(16) -> aq;
+            """;
+        using var t = TestTenants.Create(config, tenants: 3);
+        byte[] reply = Frames.ArpRequest(Frames.IP("10.0.0.9"), Frames.IP("10.0.0.1"));
+        reply[21] = 2; // opcode: reply
+        t.Host.Deliver(1, reply); // ARP is not steerable by port: delivered straight to tenant 1
+        t.Host.Flush();
+        t.Stop();
+        Assert.Equal("10.0.0.9 1 02-00-00-00-00-0A\n", t.Read(1, "aq.table"));
+        Assert.Equal(string.Empty, t.Read(2, "aq.table"));
+        Assert.Equal(string.Empty, t.ReadTemplate("aq.table"));
+    }
+
+    [Fact]
+    public void TenantsShareTheTemplatesCompiledClassifierAndOwnTheirMutableObjects()
+    {
+        using var t = TestTenants.Create("FromSteering -> cl :: Classifier(12/0800, -); cl[0] -> q :: Queue -> Discard; cl[1] -> Discard;", tenants: 2);
+        t.Send([ToTenant(0), ToTenant(1)]);
+        t.Stop();
+        FieldInfo program = typeof(ClassifierElement).GetField("_program", BindingFlags.NonPublic | BindingFlags.Instance)!;
+        FieldInfo ring = typeof(ClickQueue).GetField("_ring", BindingFlags.NonPublic | BindingFlags.Instance)!;
+        Router template = t.Host.Set.Template;
+        Router r0 = t.Host.Tenants[0].Router!;
+        Router r1 = t.Host.Tenants[1].Router!;
+        Assert.Same(program.GetValue(template.Find("cl")), program.GetValue(r0.Find("cl")));
+        Assert.Same(program.GetValue(template.Find("cl")), program.GetValue(r1.Find("cl")));
+        Assert.NotSame(ring.GetValue(r0.Find("q")), ring.GetValue(r1.Find("q")));
+        Assert.NotSame(ring.GetValue(template.Find("q")), ring.GetValue(r0.Find("q")));
+        Assert.NotSame(r0.Pool, r1.Pool);
+        Assert.Same(r0, r0.Find("q")!.Output(0).Peer.Router); // wired to its own elements
+    }
+
+    [Fact]
+    public void AFaultingTenantDoesNotDisturbTheOthers()
+    {
+        using var t = TestTenants.Create("FromSteering -> FaultOnMark -> c :: Counter -> Discard;", tenants: 5);
+        t.Send(Enumerable.Range(0, 5).SelectMany(k => Enumerable.Range(0, 3).Select(_ => ToTenant(k))));
+        t.Send([FaultOnMark.Mark(ToTenant(3))]);
+        t.Send(Enumerable.Range(0, 5).SelectMany(k => Enumerable.Range(0, 2).Select(_ => ToTenant(k))));
+        t.Stop();
+        for (int k = 0; k < 5; k++)
+        {
+            if (k != 3)
+            {
+                Assert.Equal("5\n", t.Read(k, "c.count"));
+                Assert.Null(t.Host.Tenants[k].Fault);
+            }
+        }
+
+        ClickTenant three = t.Host.Tenants[3];
+        Assert.IsType<InvalidOperationException>(three.Fault);
+        Assert.Equal(2, three.DroppedFrames); // posted after it had ended
+        Assert.Equal("3\n", t.Read(3, "c.count")); // its router as the fault left it
+        Assert.Equal(1, t.Host.Runtime.FaultCount);
+    }
+
+    [Fact]
+    public void ARestartedTenantStartsAgainFromTheTemplate()
+    {
+        using var t = TestTenants.Create("FromSteering -> FaultOnMark -> c :: Counter -> Discard;", tenants: 2, restarts: 1);
+        t.Send([ToTenant(1), ToTenant(1), ToTenant(0)]);
+        t.Send([FaultOnMark.Mark(ToTenant(1))]);
+        t.Send([ToTenant(1), ToTenant(0)]);
+        t.Stop();
+        Assert.Equal("2\n", t.Read(0, "c.count"));
+        Assert.Equal("1\n", t.Read(1, "c.count")); // a fresh router from the template, then one packet
+        Assert.Equal(0, t.Host.Tenants[1].DroppedFrames);
+    }
+
+    [Fact]
+    public void AHundredTenantsByPortOnWorkerThreads()
+    {
+        using var t = TestTenants.Create("FromSteering -> c :: Counter -> q :: Queue(1000) -> Unqueue(BURST 8) -> Discard;", tenants: 100, workers: 2);
+        t.Send(Enumerable.Range(0, 100).SelectMany(k => Enumerable.Range(0, k + 1).Select(i => ToTenant(k, (ushort)(1000 + i)))));
+        t.Stop();
+        for (int k = 0; k < 100; k++)
+        {
+            Assert.Equal((k + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n", t.Read(k, "c.count"));
+            Assert.Equal("0\n", t.Read(k, "q.length"));
+        }
+
+        Assert.Equal("0\n", t.ReadTemplate("c.count"));
+        Assert.Equal(0, t.Host.UnmatchedFrames);
+    }
+
+    [Fact]
+    public void AHundredTenantsByFiveTupleKeepEachFlowOnOneTenant()
+    {
+        using var t = TestTenants.Create("FromSteering -> c :: Counter -> Discard;", tenants: 100, steering: TenantSteering.FlowHash);
+        var flows = Enumerable.Range(0, 2000).Select(i => Frames.Udp(Src + (uint)(i % 50), Dst, (ushort)(2000 + i), 53)).ToList();
+        t.Send([.. flows, .. flows]); // every flow twice
+        t.Stop();
+        long total = 0;
+        int used = 0;
+        for (int k = 0; k < 100; k++)
+        {
+            long c = long.Parse(t.Read(k, "c.count"), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(c % 2 == 0, $"tenant {k} got {c} packets: a flow was split");
+            total += c;
+            used += c > 0 ? 1 : 0;
+        }
+
+        Assert.Equal(4000, total);
+        Assert.True(used >= 90, $"only {used} of 100 tenants got traffic");
+    }
+
+    [Fact]
+    public void FramesForNoTenantAreCountedAsUnmatched()
+    {
+        using var t = TestTenants.Create("FromSteering -> c :: Counter -> Discard;", tenants: 2);
+        t.Send([ToTenant(0), ToTenant(2), Frames.Udp(Src, Dst, 1, 53), Frames.ArpRequest(Src, Dst)]);
+        t.Stop();
+        Assert.Equal("1\n", t.Read(0, "c.count"));
+        Assert.Equal("0\n", t.Read(1, "c.count"));
+        Assert.Equal(3, t.Host.UnmatchedFrames);
+    }
+
+    [Fact]
+    public void ElementsWithOutsideResourcesAreRefusedWithTheirLandmark()
+    {
+        IReadOnlyList<string> errors = TestTenants.Refusal("FromSteering -> Discard;\nInfiniteSource -> td :: ToDump(/tmp/x.pcap);");
+        Assert.Contains("config:2: 'td :: ToDump' not available in tenant mode: files are not per tenant (every tenant would write the same file)", errors);
+    }
+
+    [Fact]
+    public void TenantModeNeedsExactlyOneFromSteering()
+    {
+        IReadOnlyList<string> errors = TestTenants.Refusal("InfiniteSource -> Discard;");
+        Assert.Contains("tenant mode needs exactly one FromSteering element (where steered packets enter a tenant's router), not 0", errors);
+    }
+
+    [Fact]
+    public void ATenantRouterCannotBeMadeFromARefusingTemplate()
+    {
+        using var r = Runtime.TestRouter.Create("Script(wait 1s); Idle -> Discard;");
+        var ex = Assert.Throws<InvalidOperationException>(() => Router.CloneForTenant(r.Router, new Master()));
+        Assert.Contains("not available in tenant mode", ex.Message, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>A test element that throws for a packet whose last payload byte is 0xEE (a tenant program's bug).</summary>
+internal sealed class FaultOnMark : Element
+{
+    private static readonly Lock s_lock = new();
+
+    public override string PortCount => "1/1";
+
+    public static void Register()
+    {
+        lock (s_lock)
+        {
+            if (!ElementRegistry.IsPrimitiveClass("FaultOnMark"))
+            {
+                ElementRegistry.Register("FaultOnMark", () => new FaultOnMark());
+            }
+        }
+    }
+
+    public static byte[] Mark(byte[] frame)
+    {
+        frame[^1] = 0xEE;
+        return frame;
+    }
+
+    public override Packet? SimpleAction(Packet p) => p.Data[^1] == 0xEE ? throw new InvalidOperationException("marked packet") : p;
+}

@@ -1,0 +1,119 @@
+using EdgeOS.Net;
+using EdgeOS.Samples.Click.Language;
+using EdgeOS.Samples.Click.Runtime;
+using EdgeOS.Samples.Click.Tenants;
+using Xunit;
+
+namespace EdgeOS.Samples.Click.Tests.Tenants;
+
+/// <summary>A multi-tenant host over an in-memory wire: frames sent on one end are steered from the other.</summary>
+internal sealed class TestTenants : IDisposable
+{
+    private readonly MemoryPort _wire;
+    private readonly MemoryPort _hostEnd;
+    private readonly Frame[] _one = new Frame[1];
+    private bool _stopped;
+
+    private TestTenants(TenantHost host, MemoryPort wire, MemoryPort hostEnd, StringWriter chatter)
+    {
+        Host = host;
+        _wire = wire;
+        _hostEnd = hostEnd;
+        Chatter = chatter;
+    }
+
+    public TenantHost Host { get; }
+
+    public StringWriter Chatter { get; }
+
+    public static TestTenants Create(string config, int tenants, TenantSteering steering = TenantSteering.DestinationPort, int workers = 0, int restarts = 0)
+    {
+        var errors = new ClickErrors();
+        RouterGraph? graph = ClickLanguage.Parse(config, "config", new Dictionary<string, string>(), ElementRegistry.IsPrimitiveClass, errors);
+        Assert.True(graph is not null, string.Join("\n", errors.Messages));
+        var chatter = new StringWriter { NewLine = "\n" };
+        TenantHost? host = TenantHost.Create(graph!, config, errors, new TenantHostOptions
+        {
+            Tenants = tenants,
+            Steering = steering,
+            PortBase = 10000,
+            Workers = workers,
+            RestartsMax = restarts,
+            Chatter = chatter,
+        });
+        Assert.True(host is not null, string.Join("\n", errors.Messages));
+        (MemoryPort wire, MemoryPort hostEnd) = MemoryPort.CreatePair(new MemoryPortOptions { FrameCount = 512 }, "click-tenants-test");
+        host!.Attach(hostEnd);
+        return new TestTenants(host, wire, hostEnd, chatter);
+    }
+
+    /// <summary>Errors a configuration gets from <see cref="TenantHost.Create"/>.</summary>
+    public static IReadOnlyList<string> Refusal(string config, int tenants = 2)
+    {
+        var errors = new ClickErrors();
+        RouterGraph? graph = ClickLanguage.Parse(config, "config", new Dictionary<string, string>(), ElementRegistry.IsPrimitiveClass, errors);
+        Assert.NotNull(graph);
+        using TenantHost? host = TenantHost.Create(graph!, config, errors, new TenantHostOptions { Tenants = tenants, Chatter = TextWriter.Null });
+        Assert.Null(host);
+        return errors.Messages;
+    }
+
+    /// <summary>Sends <paramref name="frames"/> over the wire and steers them (in chunks the port's frames can hold).</summary>
+    public void Send(IEnumerable<byte[]> frames)
+    {
+        int pending = 0;
+        foreach (byte[] f in frames)
+        {
+            Assert.Equal(1, _wire.AllocateTransmit(_one));
+            f.CopyTo(_wire.GetBuffer(_one[0]));
+            _one[0] = _one[0].WithLength(f.Length);
+            _wire.Transmit(_one);
+            if (++pending == 128)
+            {
+                Drain();
+                pending = 0;
+            }
+        }
+
+        Drain();
+    }
+
+    private void Drain()
+    {
+        while (Host.Poll() > 0)
+        {
+        }
+    }
+
+    /// <summary>Tenant <paramref name="k"/>'s handler value (read after <see cref="Stop"/> when workers run).</summary>
+    public string Read(int k, string elementDotHandler)
+    {
+        int dot = elementDotHandler.LastIndexOf('.');
+        Router r = Host.RouterOf(k);
+        return r.CallRead(r.Find(elementDotHandler[..dot]), elementDotHandler[(dot + 1)..]);
+    }
+
+    public string ReadTemplate(string elementDotHandler)
+    {
+        int dot = elementDotHandler.LastIndexOf('.');
+        Router r = Host.Set.Template;
+        return r.CallRead(r.Find(elementDotHandler[..dot]), elementDotHandler[(dot + 1)..]);
+    }
+
+    public void Stop()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            Host.Stop();
+        }
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        Host.Dispose();
+        _wire.Dispose();
+        _hostEnd.Dispose();
+    }
+}
