@@ -438,14 +438,8 @@ Multi-tenant mode (EdgeOS):
     internal static bool CallTenantHandlers(Tenants.TenantHost host, IReadOnlyList<string> specs, TextWriter stdout, TextWriter stderr)
     {
         int n = host.Tenants.Count;
-        var perTenant = new List<string>[n];
-        for (int k = 0; k < n; k++)
-        {
-            perTenant[k] = [];
-        }
-
+        var calls = new List<(int Tenant, string Spec)>();
         bool ok = true;
-        int calls = 0;
         bool glob = false;
         foreach (string spec in specs)
         {
@@ -455,17 +449,14 @@ Multi-tenant mode (EdgeOS):
             glob |= rest.IndexOfAny(['*', '?', '[']) >= 0;
             if (prefix == "*")
             {
-                foreach (List<string> list in perTenant)
+                for (int k = 0; k < n; k++)
                 {
-                    list.Add(rest);
+                    calls.Add((k, rest));
                 }
-
-                calls += n;
             }
             else if (int.TryParse(prefix, NumberStyles.None, CultureInfo.InvariantCulture, out int k) && k < n)
             {
-                perTenant[k].Add(rest);
-                calls++;
+                calls.Add((k, rest));
             }
             else
             {
@@ -474,13 +465,10 @@ Multi-tenant mode (EdgeOS):
             }
         }
 
-        bool printNames = calls > 1 || glob;
-        for (int k = 0; k < n; k++)
+        bool printNames = calls.Count > 1 || glob;
+        foreach ((int k, string spec) in calls)
         {
-            if (perTenant[k].Count > 0)
-            {
-                ok &= CallHandlers(host.RouterOf(k), perTenant[k], stdout, stderr, string.Create(CultureInfo.InvariantCulture, $"{k}:"), printNames);
-            }
+            ok &= CallHandlers(host.RouterOf(k), [spec], stdout, stderr, string.Create(CultureInfo.InvariantCulture, $"{k}:"), printNames);
         }
 
         return ok;

@@ -7,7 +7,7 @@ namespace EdgeOS.Samples.Click.Tests.Driver;
 /// <summary>The driver run as a process, the way a user runs <c>click</c>: <c>dotnet click.dll ...</c>.</summary>
 public sealed class CommandLineTests
 {
-    private static (int ExitCode, string Stdout, string Stderr) Click(string? stdin, params string[] args)
+    internal static (int ExitCode, string Stdout, string Stderr) Click(string? stdin, params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "click.dll");
         var psi = new ProcessStartInfo("dotnet")

@@ -1,0 +1,81 @@
+using EdgeOS.Samples.Click.Tests.Driver;
+using EdgeOS.Samples.Click.Tests.Elements;
+using Xunit;
+
+namespace EdgeOS.Samples.Click.Tests.Tenants;
+
+/// <summary><c>click --tenants N --replay FILE</c> run as a process.</summary>
+public sealed class TenantCommandLineTests
+{
+    private static readonly uint Src = Frames.IP("10.0.0.1");
+    private static readonly uint Dst = Frames.IP("10.0.0.2");
+
+    private static string Pcap(params int[] tenantOfEachFrame) =>
+        Frames.WritePcap(tenantOfEachFrame.Select(k => Frames.Udp(Src, Dst, 1234, (ushort)(20000 + k))));
+
+    [Fact]
+    public void ReplayIsSteeredByPortAndHandlersArePerTenant()
+    {
+        string pcap = Pcap(0, 2, 2, 2, 1, 2, 7);
+        try
+        {
+            var (code, stdout, stderr) = CommandLineTests.Click(
+                null, "--tenants", "3", "--port-base", "20000", "--replay", pcap,
+                "-e", "FromSteering -> c :: Counter -> Discard", "-h", "2:c.count", "-h", "c.count");
+            Assert.Equal(string.Empty, stderr);
+            Assert.Equal(0, code);
+            Assert.Equal("2:c.count:\n4\n\n0:c.count:\n1\n\n1:c.count:\n1\n\n2:c.count:\n4\n\n", stdout);
+        }
+        finally
+        {
+            File.Delete(pcap);
+        }
+    }
+
+    [Fact]
+    public void OneTenantsOneHandlerPrintsWithoutAHeaderOnWorkers()
+    {
+        string pcap = Pcap(1, 1, 0);
+        try
+        {
+            var (code, stdout, stderr) = CommandLineTests.Click(
+                null, "--tenants", "2", "--port-base", "20000", "--tenant-workers", "2", "--steer", "port", "--replay", pcap,
+                "-e", "FromSteering -> c :: Counter -> Discard", "-h", "1:c.count");
+            Assert.Equal(string.Empty, stderr);
+            Assert.Equal(0, code);
+            Assert.Equal("2\n", stdout);
+        }
+        finally
+        {
+            File.Delete(pcap);
+        }
+    }
+
+    [Theory]
+    [InlineData("--tenants", "3", "click: '--tenants N' and '--replay FILE' go together\n")]
+    [InlineData("--tenants", "x", "click: '--tenants' expects a non-negative integer, not 'x'\n")]
+    [InlineData("--steer", "flow", "click: '--steer' expects 'port' or '5tuple', not 'flow'\n")]
+    public void BadTenantOptionsAreRefused(string option, string value, string message)
+    {
+        var (code, _, stderr) = CommandLineTests.Click(null, option, value, "-e", "FromSteering -> Discard");
+        Assert.Equal(1, code);
+        Assert.StartsWith(message, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnUnknownTenantInAHandlerIsReported()
+    {
+        string pcap = Pcap(0);
+        try
+        {
+            var (code, _, stderr) = CommandLineTests.Click(
+                null, "--tenants", "2", "--port-base", "20000", "--replay", pcap, "-e", "FromSteering -> c :: Counter -> Discard", "-h", "5:c.count");
+            Assert.Equal(1, code);
+            Assert.Equal("click: '5:c.count': no tenant '5' (tenants are 0 to 1)\n", stderr);
+        }
+        finally
+        {
+            File.Delete(pcap);
+        }
+    }
+}
