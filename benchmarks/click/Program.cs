@@ -3,11 +3,14 @@ using System.Globalization;
 using EdgeOS.Benchmarks.Click;
 using EdgeOS.Samples.Click.Language;
 using EdgeOS.Samples.Click.Runtime;
+using EdgeOS.Samples.Click.Tenants;
 
 // Packets per second through Click configurations, 64-byte frames replayed from memory (the frames of a pcap
 // loaded once), single thread, and bytes allocated per packet after warm-up.
-// Usage: dotnet run -c Release --project benchmarks/click [-- PACKETS]
+// Then the same configurations with 100 tenants (FWPs of one template), packets steered over the tenants.
+// Usage: dotnet run -c Release --project benchmarks/click [-- PACKETS [TENANTS]]
 long packets = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 20_000_000;
+int tenantCount = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100;
 ElementRegistry.Register("MemoryReplay", () => new MemoryReplay());
 
 const string Router = """
@@ -48,6 +51,40 @@ foreach ((string name, string config) in scenarios)
     (double seconds, long allocated) = Run(config, packets);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"| {name} | {packets / seconds / 1e6:0.00} | {seconds * 1e9 / packets:0.0} | {(double)allocated / packets:0.000} |"));
+}
+
+// Multi-tenant rows: the same element chains behind FromSteering instead of the replay source.
+Console.WriteLine();
+Console.WriteLine($"{tenantCount} tenants (FWPs of one template, runtime without workers: steering and tenants on this one thread)");
+Console.WriteLine("| configuration | steering | M packets/s | ns/packet | bytes allocated/packet |");
+Console.WriteLine("|---|---|---:|---:|---:|");
+var tenantScenarios = new List<(string Name, string Config, TenantSteering Steering)>
+{
+    ("(a) -> Discard", "src :: FromSteering -> d :: Discard;", TenantSteering.DestinationPort),
+    ("(a) -> Discard", "src :: FromSteering -> d :: Discard;", TenantSteering.FlowHash),
+    ("(b) firewall (Classifier + IPFilter)", Firewall.Replace("MemoryReplay(LIMIT $N, STOP true)", "FromSteering", StringComparison.Ordinal), TenantSteering.FlowHash),
+    ("(c) IP router", Router.Replace("MemoryReplay(LIMIT $N, STOP true)", "FromSteering", StringComparison.Ordinal), TenantSteering.FlowHash),
+};
+foreach (TenantSteering steering in (TenantSteering[])[TenantSteering.DestinationPort, TenantSteering.FlowHash])
+{
+    (double seconds, long allocated) = TenantReplay.RunSteeringOnly(tenantCount, steering, packets, Math.Min(packets, 2_000_000));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| (0) wire + steering only, no Click (part of every row below) | {(steering == TenantSteering.FlowHash ? "5-tuple hash" : "destination port")} | {packets / seconds / 1e6:0.00} | {seconds * 1e9 / packets:0.0} | {(double)allocated / packets:0.000} |"));
+}
+
+foreach ((string name, string config, TenantSteering steering) in tenantScenarios)
+{
+    (double seconds, long allocated, long delivered) = TenantReplay.Run(config, tenantCount, steering, packets, Math.Min(packets, 2_000_000));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {name} | {(steering == TenantSteering.FlowHash ? "5-tuple hash" : "destination port")} | {delivered / seconds / 1e6:0.00} | {seconds * 1e9 / delivered:0.0} | {(double)allocated / delivered:0.000} |"));
+}
+
+// The tenants alone (FWP posts, runtime, per-tenant routers): frames handed to tenant i mod N without wire or steering.
+foreach ((string name, string config, _) in tenantScenarios.Where(s => s.Steering == TenantSteering.FlowHash))
+{
+    (double seconds, long allocated, long delivered) = TenantReplay.Run(config, tenantCount, TenantSteering.FlowHash, packets, Math.Min(packets, 2_000_000), direct: true);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {name} | none (tenant = i mod {tenantCount}) | {delivered / seconds / 1e6:0.00} | {seconds * 1e9 / delivered:0.0} | {(double)allocated / delivered:0.000} |"));
 }
 
 static (double Seconds, long Allocated) Run(string config, long packets)

@@ -321,13 +321,13 @@ internal sealed class TenantHost : IDisposable
         var steering = new PacketSteering(port, new PacketSteeringOptions
         {
             Mode = _options.Steering == TenantSteering.FlowHash ? SteeringMode.FlowHash : SteeringMode.DestinationPort,
-            BatchSize = 256,
+            BatchSize = PacketSteeringOptions.BatchSizeMax,
             Name = "click-tenants",
         });
         var consumers = new SteeringConsumer[_tenants.Length];
         for (int i = 0; i < consumers.Length; i++)
         {
-            consumers[i] = steering.AddConsumer($"tenant-{i}", new SteeringConsumerOptions { SlotCount = 256 });
+            consumers[i] = steering.AddConsumer($"tenant-{i}", new SteeringConsumerOptions { SlotCount = PacketSteeringOptions.BatchSizeMax });
             if (_options.Steering == TenantSteering.DestinationPort)
             {
                 steering.MapDestinationPorts(consumers[i], _options.PortBase + i, _options.PortBase + i);
@@ -336,23 +336,20 @@ internal sealed class TenantHost : IDisposable
 
         _steering = steering;
         _consumers = consumers;
-        _received = new SteeredPacket[256];
+        _received = new SteeredPacket[PacketSteeringOptions.BatchSizeMax];
     }
 
     /// <summary>
-    /// Receives one batch from the port, steers it, and posts every tenant's frames to its FWP (running the tenants
-    /// on this thread afterwards when there are no workers). Returns how many frames were received.
+    /// Receives one batch (up to 1024 frames) from the port and steers it into the tenants' pending batches (a batch
+    /// that fills is posted at once). When the port had fewer frames than a full batch (it is drained), every pending
+    /// batch is posted and, without workers, the tenants run on this thread: batches grow with the load, as a NIC
+    /// driver's polling does. Returns how many frames were received.
     /// </summary>
     public int Poll()
     {
         PacketSteering steering = _steering ?? throw new InvalidOperationException("no port attached");
         int received = steering.Poll();
-        if (received == 0)
-        {
-            return 0;
-        }
-
-        for (int i = 0; i < _consumers.Length; i++)
+        for (int i = 0; received > 0 && i < _consumers.Length; i++)
         {
             SteeringConsumer consumer = _consumers[i];
             if (consumer.PendingCount == 0)
@@ -371,13 +368,11 @@ internal sealed class TenantHost : IDisposable
 
                 consumer.Return(_received.AsSpan(0, n));
             }
-
-            tenant.Flush(_waitForRoom);
         }
 
-        if (_runtime.IsManual)
+        if (received < PacketSteeringOptions.BatchSizeMax)
         {
-            _runtime.RunUntilIdle();
+            Flush();
         }
 
         return received;

@@ -1,0 +1,215 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using EdgeOS.Net;
+using EdgeOS.Net.Packets;
+using EdgeOS.Samples.Click.Language;
+using EdgeOS.Samples.Click.Runtime;
+using EdgeOS.Samples.Click.Tenants;
+
+namespace EdgeOS.Benchmarks.Click;
+
+/// <summary>
+/// The multi-tenant rows: 64-byte frames held in memory, written burst by burst into one end of an in-memory wire
+/// (EdgeOS.Net <see cref="MemoryPort"/>), steered from the other end by the host's <c>PacketSteering</c> to the
+/// tenants, posted to the tenants' FWP inboxes in batches and handled by the FWP runtime, all on this one thread
+/// (runtime without workers: the host runs the tenants after each steered burst), so the figure is per core.
+/// </summary>
+internal static class TenantReplay
+{
+    /// <summary>Frames in the replay set: distinct flows, so a 5-tuple hash spreads them over every tenant.</summary>
+    public const int FlowCount = 6000;
+
+    private const int Burst = 4096;
+
+    public static byte[][] Frames(TenantSteering steering, int tenants, int portBase)
+    {
+        var frames = new byte[FlowCount][];
+        byte[] mac = [2, 0, 0, 0, 0, 1];
+        for (int i = 0; i < frames.Length; i++)
+        {
+            byte[] f = new byte[64];
+            uint dst = (10u << 24) | ((uint)(i % 4 + 1) << 8) | (uint)(i % 250 + 1);
+            ushort port = steering == TenantSteering.DestinationPort
+                ? (ushort)(portBase + (i % tenants))
+                : (ushort)((i % 3) switch { 0 => 53, 1 => 80, _ => 9999 });
+            int n = PacketBuilder.WriteUdp(f, mac, mac, 0x0A000001, dst, (ushort)(1024 + (i % 60000)), port, new byte[64 - 42]);
+            BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(12), 0x0800);
+            frames[i] = f[..n];
+        }
+
+        return frames;
+    }
+
+    /// <summary>Runs <paramref name="packets"/> packets through <paramref name="tenants"/> tenants of <paramref name="config"/> after a warm-up; returns seconds, bytes allocated and the packets the tenants' FromSteering elements received.</summary>
+    public static (double Seconds, long Allocated, long Delivered) Run(string config, int tenants, TenantSteering steering, long packets, long warmup, bool direct = false)
+    {
+        const int portBase = 10000;
+        var errors = new ClickErrors();
+        RouterGraph graph = ClickLanguage.Parse(config, "bench", new Dictionary<string, string>(), ElementRegistry.IsPrimitiveClass, errors)
+            ?? throw new InvalidOperationException(string.Join("\n", errors.Messages));
+        using TenantHost host = TenantHost.Create(graph, config, errors, new TenantHostOptions { Tenants = tenants, Steering = steering, PortBase = portBase, Workers = 0 })
+            ?? throw new InvalidOperationException(string.Join("\n", errors.Messages));
+        (MemoryPort wire, MemoryPort hostEnd) = MemoryPort.CreatePair(new MemoryPortOptions { FrameCount = 8192, FrameSizeBytes = 128 }, "click-bench");
+        using (wire)
+        using (hostEnd)
+        {
+            host.Attach(hostEnd);
+            byte[][] frames = Frames(steering, tenants, portBase);
+            Frame[] burst = new Frame[Burst];
+            long next = 0;
+            int[] tenantOf = [.. frames.Select((_, i) => i % tenants)];
+            if (direct)
+            {
+                ReplayDirect(host, frames, tenantOf, ref next, warmup);
+            }
+            else
+            {
+                Replay(host, wire, frames, burst, ref next, warmup);
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var sw = Stopwatch.StartNew();
+            if (direct)
+            {
+                ReplayDirect(host, frames, tenantOf, ref next, packets);
+            }
+            else
+            {
+                Replay(host, wire, frames, burst, ref next, packets);
+            }
+
+            sw.Stop();
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            host.Stop();
+            long delivered = 0;
+            foreach (ClickTenant t in host.Tenants)
+            {
+                delivered += t.Entry?.Count ?? 0;
+                if (t.Fault is not null || t.DroppedFrames != 0)
+                {
+                    throw new InvalidOperationException($"tenant {t.Index}: {t.Fault?.Message} dropped {t.DroppedFrames}");
+                }
+            }
+
+            if (delivered != warmup + packets || host.UnmatchedFrames != 0)
+            {
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"tenants received {delivered} of {warmup + packets} packets ({host.UnmatchedFrames} unmatched)"));
+            }
+
+            return (sw.Elapsed.TotalSeconds, allocated, delivered - warmup);
+        }
+    }
+
+    /// <summary>
+    /// The part of the tenant rows that is not Click: the same frames over the same wire and the same steering into
+    /// 100 consumers, each consumer's frames received, read and given back, nothing posted to any tenant.
+    /// </summary>
+    public static (double Seconds, long Allocated) RunSteeringOnly(int tenants, TenantSteering steering, long packets, long warmup)
+    {
+        const int portBase = 10000;
+        (MemoryPort wire, MemoryPort hostEnd) = MemoryPort.CreatePair(new MemoryPortOptions { FrameCount = 8192, FrameSizeBytes = 128 }, "click-bench");
+        using (wire)
+        using (hostEnd)
+        using (var steer = new EdgeOS.Net.Steering.PacketSteering(hostEnd, new EdgeOS.Net.Steering.PacketSteeringOptions
+        {
+            Mode = steering == TenantSteering.FlowHash ? EdgeOS.Net.Steering.SteeringMode.FlowHash : EdgeOS.Net.Steering.SteeringMode.DestinationPort,
+            BatchSize = EdgeOS.Net.Steering.PacketSteeringOptions.BatchSizeMax,
+        }))
+        {
+            var consumers = new EdgeOS.Net.Steering.SteeringConsumer[tenants];
+            for (int i = 0; i < tenants; i++)
+            {
+                consumers[i] = steer.AddConsumer("c" + i.ToString(CultureInfo.InvariantCulture), new EdgeOS.Net.Steering.SteeringConsumerOptions { SlotCount = EdgeOS.Net.Steering.PacketSteeringOptions.BatchSizeMax });
+                if (steering == TenantSteering.DestinationPort)
+                {
+                    steer.MapDestinationPorts(consumers[i], portBase + i, portBase + i);
+                }
+            }
+
+            var received = new EdgeOS.Net.Steering.SteeredPacket[EdgeOS.Net.Steering.PacketSteeringOptions.BatchSizeMax];
+            byte[][] frames = Frames(steering, tenants, portBase);
+            Frame[] burst = new Frame[Burst];
+            long next = 0;
+            long sink = 0;
+            void Round(long count)
+            {
+                long end = next + count;
+                while (next < end)
+                {
+                    int n = wire.AllocateTransmit(burst.AsSpan(0, (int)Math.Min(Burst, end - next)));
+                    for (int i = 0; i < n; i++)
+                    {
+                        byte[] f = frames[next++ % frames.Length];
+                        f.CopyTo(wire.GetBuffer(burst[i]));
+                        burst[i] = burst[i].WithLength(f.Length);
+                    }
+
+                    wire.Transmit(burst.AsSpan(0, n));
+                    while (steer.Poll() > 0)
+                    {
+                        foreach (var c in consumers)
+                        {
+                            int k;
+                            while ((k = c.TryReceive(received)) > 0)
+                            {
+                                for (int j = 0; j < k; j++)
+                                {
+                                    sink += c.GetSpan(received[j])[^1];
+                                }
+
+                                c.Return(received.AsSpan(0, k));
+                            }
+                        }
+                    }
+                }
+            }
+
+            Round(warmup);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var sw = Stopwatch.StartNew();
+            Round(packets);
+            sw.Stop();
+            GC.KeepAlive(sink);
+            return (sw.Elapsed.TotalSeconds, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
+    // The tenants' side alone: each frame added to its tenant's batch by index (i mod tenants), batches posted every
+    // 4096 frames; no wire, no steering.
+    private static void ReplayDirect(TenantHost host, byte[][] frames, int[] tenantOf, ref long next, long packets)
+    {
+        long end = next + packets;
+        while (next < end)
+        {
+            long stop = Math.Min(end, next + Burst);
+            for (; next < stop; next++)
+            {
+                int i = (int)(next % frames.Length);
+                host.Deliver(tenantOf[i], frames[i]);
+            }
+
+            host.Flush();
+        }
+    }
+
+    private static void Replay(TenantHost host, MemoryPort wire, byte[][] frames, Frame[] burst, ref long next, long packets)
+    {
+        long end = next + packets;
+        while (next < end)
+        {
+            int n = wire.AllocateTransmit(burst.AsSpan(0, (int)Math.Min(Burst, end - next)));
+            for (int i = 0; i < n; i++)
+            {
+                byte[] f = frames[next++ % frames.Length];
+                f.CopyTo(wire.GetBuffer(burst[i]));
+                burst[i] = burst[i].WithLength(f.Length);
+            }
+
+            wire.Transmit(burst.AsSpan(0, n));
+            while (host.Poll() > 0)
+            {
+            }
+        }
+    }
+}
