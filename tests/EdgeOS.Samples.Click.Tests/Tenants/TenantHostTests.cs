@@ -175,6 +175,26 @@ public sealed class TenantHostTests
     }
 
     [Fact]
+    public void TheTenantPathAllocatesNothingPerPacketAfterWarmUp()
+    {
+        // Steering, batching, FWP posts and handling (manual runtime: all on this thread), the tenant routers' packets.
+        using var t = TestTenants.Create("FromSteering -> CheckIPHeader(14) -> c :: Counter -> q :: Queue(64) -> Unqueue(8) -> Discard;", tenants: 20, steering: TenantSteering.FlowHash);
+        byte[][] frames = [.. Enumerable.Range(0, 400).Select(i => Frames.Udp(Src + (uint)i, Dst, (ushort)(3000 + i), 53))];
+        t.Send(frames);
+        t.Send(frames);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int round = 0; round < 10; round++)
+        {
+            t.Send(frames);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        t.Stop();
+        Assert.Equal(0, allocated);
+        Assert.Equal(12 * 400, Enumerable.Range(0, 20).Sum(k => long.Parse(t.Read(k, "c.count"), System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
     public void FramesForNoTenantAreCountedAsUnmatched()
     {
         using var t = TestTenants.Create("FromSteering -> c :: Counter -> Discard;", tenants: 2);
