@@ -52,9 +52,10 @@ internal static class ClassifierPatternParser
             i++;
         }
 
+        // Wordings as Click's Classifier::parse_program reports them.
         if (i == offsetStart)
         {
-            throw Error(slot, $"expected a digit in '{clause}'");
+            throw Error(slot, "expected a digit");
         }
 
         if (!int.TryParse(clause.AsSpan(offsetStart, i - offsetStart), NumberStyles.None, CultureInfo.InvariantCulture, out int offset) || offset > OffsetMax)
@@ -64,26 +65,49 @@ internal static class ClassifierPatternParser
 
         if (i >= clause.Length || clause[i] != '/')
         {
-            throw Error(slot, $"expected '/' in '{clause}'");
+            throw Error(slot, "expected '/'");
         }
 
         i++;
-        int percent = clause.IndexOf('%', i);
-        string valueText = percent < 0 ? clause[i..] : clause[i..percent];
-        string? maskText = percent < 0 ? null : clause[(percent + 1)..];
-        if (valueText.Length == 0)
+        int valueStart = i;
+        while (i < clause.Length && (char.IsAsciiHexDigit(clause[i]) || clause[i] == '?'))
         {
-            throw Error(slot, $"expected a value in '{clause}'");
+            i++;
+        }
+
+        string valueText = clause[valueStart..i];
+        string? maskText = null;
+        if (i < clause.Length && clause[i] == '%')
+        {
+            int maskStart = ++i;
+            while (i < clause.Length && (char.IsAsciiHexDigit(clause[i]) || clause[i] == '?'))
+            {
+                i++;
+            }
+
+            maskText = clause[maskStart..i];
+        }
+
+        if (valueText.Length < 2)
+        {
+            throw Error(slot, "value has less than 2 hex digits");
         }
 
         if (valueText.Length % 2 != 0)
         {
-            throw Error(slot, $"value '{valueText}' has an odd number of hex digits");
+            throw Error(slot, "value has odd number of hex digits");
         }
 
         if (maskText is not null && maskText.Length != valueText.Length)
         {
-            throw Error(slot, $"mask '{maskText}' and value '{valueText}' have different lengths");
+            throw Error(slot, maskText.Length > valueText.Length ? "mask has too many hex digits" : "mask has too few hex digits");
+        }
+
+        if (i < clause.Length)
+        {
+            // Click's scanner ends the clause at the first character that is no hex digit and starts the next one
+            // there, which must begin with a digit.
+            throw Error(slot, "expected a digit");
         }
 
         int length = valueText.Length / 2;

@@ -84,7 +84,7 @@ internal sealed class IPEncap : Element
 
         if (args.TryTake("SRC", ArgFlags.MandatoryPositional, out string src) && !Router.Addresses.TryIP(src, out _src))
         {
-            errors.Error("SRC: expected IP address");
+            errors.Error("SRC: parse error");
         }
 
         if (args.TryTake("DST", ArgFlags.MandatoryPositional, out string dst))
@@ -95,7 +95,7 @@ internal sealed class IPEncap : Element
             }
             else if (!Router.Addresses.TryIP(dst, out _dst))
             {
-                errors.Error("DST: expected IP address");
+                errors.Error("DST: parse error");
             }
         }
 
@@ -255,7 +255,7 @@ internal sealed class GetIPAddress : Element
                 default:
                     if (!NonNegative(offset, out _offset, out _))
                     {
-                        errors.Error("OFFSET: expected unsigned integer");
+                        errors.Error("OFFSET: parse error");
                     }
 
                     break;
@@ -294,7 +294,7 @@ internal sealed class StoreIPAddress : Element
         {
             if (!Router.Addresses.TryIP(rest[0], out _address))
             {
-                errors.Error("IPADDR: expected IP address");
+                errors.Error("IPADDR: parse error");
             }
 
             _useAnno = false;
@@ -303,7 +303,7 @@ internal sealed class StoreIPAddress : Element
 
         if (rest.Count != 1)
         {
-            errors.Error(rest.Count == 0 ? "missing mandatory OFFSET argument" : "too many arguments");
+            errors.Error(rest.Count == 0 ? "OFFSET: required argument missing" : "too many arguments");
         }
         else
         {
@@ -320,7 +320,7 @@ internal sealed class StoreIPAddress : Element
                 default:
                     if (!NonNegative(rest[0], out _offset, out _))
                     {
-                        errors.Error("OFFSET: expected unsigned integer");
+                        errors.Error("OFFSET: parse error");
                     }
 
                     break;

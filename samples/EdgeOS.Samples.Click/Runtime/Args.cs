@@ -19,7 +19,7 @@ internal enum ArgFlags
     MandatoryPositional = Positional | Mandatory,
 }
 
-/// <summary>Parses one argument's text; <paramref name="expected"/> names the type for Click's "expected TYPE" message.</summary>
+/// <summary>Parses one argument's text; <paramref name="expected"/> names the type (for handler write messages; a configuration argument that fails gets Click's "KEYWORD: parse error").</summary>
 internal delegate bool ArgParser<T>(string text, out T value, out string expected);
 
 /// <summary>
@@ -100,7 +100,7 @@ internal sealed class Args
 
         if ((flags & ArgFlags.Mandatory) != 0)
         {
-            _errors.Error($"missing mandatory {keyword} argument");
+            _errors.Error($"{keyword}: required argument missing"); // Click's Args::find
         }
 
         value = string.Empty;
@@ -115,12 +115,12 @@ internal sealed class Args
             return defaultValue;
         }
 
-        if (parser(text, out T value, out string expected))
+        if (parser(text, out T value, out _))
         {
             return value;
         }
 
-        _errors.Error($"{keyword}: expected {expected}");
+        _errors.Error($"{keyword}: parse error"); // Click's Args::postparse, for a parser that fails silently
         return defaultValue;
     }
 
@@ -133,29 +133,30 @@ internal sealed class Args
             return false;
         }
 
-        if (parser(text, out value, out string expected))
+        if (parser(text, out value, out _))
         {
             return true;
         }
 
-        _errors.Error($"{keyword}: expected {expected}");
+        _errors.Error($"{keyword}: parse error"); // Click's Args::postparse, for a parser that fails silently
         return false;
     }
 
     /// <summary>Reports leftover arguments as Click does; returns whether the parse had no errors.</summary>
     public bool Complete()
     {
-        if (_nextPositional < _positional.Count)
-        {
-            _errors.Error("too many arguments");
-        }
-
+        // Click's Args::check_complete: each unused keyword argument, then one message for extra positional ones.
         for (int i = 0; i < _keywords.Count; i++)
         {
             if (!_keywordUsed[i])
             {
-                _errors.Error($"unknown argument '{_keywords[i].Keyword}'");
+                _errors.Error($"{_keywords[i].Keyword}: unknown argument");
             }
+        }
+
+        if (_nextPositional < _positional.Count)
+        {
+            _errors.Error("too many arguments");
         }
 
         return !_errors.HasErrors;

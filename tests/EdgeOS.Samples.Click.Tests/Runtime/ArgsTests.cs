@@ -26,12 +26,12 @@ public sealed class ArgsTests
         args.Read("A", ArgFlags.Positional, ClickValues.UInt32, 0u);
         args.Read("B", ArgFlags.Mandatory, ClickValues.UInt32, 0u);
         Assert.False(args.Complete());
-        Assert.Equal(["missing mandatory B argument", "too many arguments", "unknown argument 'BOGUS'"], errors.Messages);
+        Assert.Equal(["B: required argument missing", "BOGUS: unknown argument", "too many arguments"], errors.Messages);
 
         errors.Clear();
         args = new Args("x1", errors);
         args.Read("CAPACITY", ArgFlags.Positional, ClickValues.UInt32, 0u);
-        Assert.Equal(["CAPACITY: expected unsigned integer"], errors.Messages);
+        Assert.Equal(["CAPACITY: parse error"], errors.Messages);
     }
 
     [Theory]
