@@ -41,6 +41,20 @@ for receiver in "recv-socket $HOST_IP $PORT|sleep" "recv-socket $HOST_IP $PORT|s
   wait $SEND || true
 done
 
+# XdpPort again with veth's NAPI threaded (/sys/class/net/<dev>/threaded, writable once the XDP program has created
+# the NAPI instances): the XDP program and the copy into the UMEM run in a kernel thread the scheduler can put on the
+# other core, instead of in softirq on the sender's core. The kernel socket path has no NAPI to thread on veth (it goes
+# through netif_rx unless GRO is on), so this row has no socket counterpart.
+dotnet "$APP" recv-xdp "$HOST" $PORT "$SECONDS_EACH" sleep 2> >(sed 's/XdpPort (sleep)/XdpPort (sleep, threaded NAPI)/' >&2) \
+  | sed 's/XdpPort (sleep)     /XdpPort (threaded NAPI)/' &
+RECV=$!
+sleep 2
+echo 1 > "/sys/class/net/$HOST/threaded"
+ip netns exec "$NS" dotnet "$APP" send "$PEER" "$HOST_MAC" $PEER_IP $HOST_IP $PORT $((SECONDS_EACH + 3)) &
+SEND=$!
+wait $RECV
+wait $SEND || true
+
 echo
 echo "| echo server          |  samples |   lost | median (us) |  p99 (us) |"
 echo "|----------------------|---------:|-------:|-----------:|----------:|"

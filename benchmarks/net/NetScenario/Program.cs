@@ -43,7 +43,7 @@ switch (command)
         {
             using var port = new XdpPort(new XdpPortOptions { InterfaceName = args[1], UdpPortLow = int.Parse(args[2], CultureInfo.InvariantCulture), UdpPortHigh = int.Parse(args[2], CultureInfo.InvariantCulture) });
             Console.Error.WriteLine($"xdp: zero-copy {port.IsZeroCopy}, native {port.IsNativeXdp}");
-            return ReceivePort("XdpPort", port, port.WaitForReceive, double.Parse(args[3], CultureInfo.InvariantCulture), Spin(args, 4), () => $"xdp stats: {port.GetXdpStatistics()}, kernel address errors {port.KernelAddressErrors}");
+            return ReceivePort("XdpPort", port, port.WaitForReceive, double.Parse(args[3], CultureInfo.InvariantCulture), Spin(args, 4), () => XdpStatisticsLine(port));
         }
 
     case "recv-packet":
@@ -67,6 +67,12 @@ static bool Spin(string[] args, int index) => args.Length > index && args[index]
     "sleep" => false,
     _ => throw new ArgumentException($"receive mode must be spin or sleep, not {args[index]}"),
 };
+
+static string XdpStatisticsLine(XdpPort port)
+{
+    XdpStatistics s = port.GetXdpStatistics();
+    return $"xdp stats: rx dropped {s.RxDropped}, rx ring full {s.RxRingFull}, fill ring empty {s.FillRingEmpty}, kernel address errors {port.KernelAddressErrors}";
+}
 
 static int ReceivePort(string name, PacketPort port, Func<int, bool> wait, double seconds, bool spin, Func<string> kernelStatistics)
 {
@@ -94,6 +100,7 @@ static int ReceivePort(string name, PacketPort port, Func<int, bool> wait, doubl
     var clock = Stopwatch.StartNew();
     long limit = (long)(seconds * Stopwatch.Frequency);
     long idleSince = 0;
+    long waits = 0;
     while (clock.ElapsedTicks < limit)
     {
         int count = port.Receive(batch);
@@ -110,6 +117,7 @@ static int ReceivePort(string name, PacketPort port, Func<int, bool> wait, doubl
             else if (now - idleSince >= spinTicks)
             {
                 wait(10);
+                waits++;
                 idleSince = 0;
             }
 
@@ -123,7 +131,7 @@ static int ReceivePort(string name, PacketPort port, Func<int, bool> wait, doubl
 
     long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
     Report(name, packets, clock.Elapsed.TotalSeconds, allocated);
-    Console.Error.WriteLine(kernelStatistics());
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {waits} sleeps in poll(2), {(double)packets / Math.Max(waits, 1):F1} packets per sleep; {kernelStatistics()}"));
     return 0;
 }
 
