@@ -27,8 +27,10 @@ namespace EdgeOS.Net.Xdp;
 /// (need-wakeup). Sent chunks come back through the completion ring, reaped at every call. No allocation per packet.
 /// </para>
 /// <para>
-/// Disposing detaches the XDP program (closing the link), then unmaps the rings and UMEM and closes the socket. If the
-/// process dies, the kernel closes the link descriptor and the program is detached the same way.
+/// Disposing detaches the XDP program (BPF_LINK_DETACH, then closing the link), then unmaps the rings and UMEM and
+/// closes the socket. If the process dies, the kernel closes the link descriptor and the program is detached the same
+/// way. Ports sharing one UMEM (<see cref="XdpPortOptions.ShareUmemWith"/>) share the program too: it is detached, and
+/// the UMEM unmapped, when the last of them is disposed.
 /// </para>
 /// </remarks>
 public sealed unsafe class XdpPort : PacketPort
