@@ -28,9 +28,10 @@ echo "machine: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinf
 echo "| receiver             |      packets |      s |    packets/s | B/packet |"
 echo "|----------------------|-------------:|-------:|-------------:|---------:|"
 # Each receiver twice: "sleep" blocks in recv(2) / poll(2) whenever nothing is ready (each wake-up is an IPI sent from
-# the sender's core, where veth runs the receive path); "spin" busy-polls and sleeps only after 1 ms of nothing.
+# the sender's core, where veth runs the receive path); "spin" busy-polls and sleeps only after 1 ms of nothing;
+# "spin50" (XdpPort only) sleeps on empty through XdpPort.WaitForReceive(10, 50), which watches the ring 50 us first.
 for receiver in "recv-socket $HOST_IP $PORT|sleep" "recv-socket $HOST_IP $PORT|spin" "recv-packet $HOST|sleep" \
-                "recv-packet $HOST|spin" "recv-xdp $HOST $PORT|sleep" "recv-xdp $HOST $PORT|spin"; do
+                "recv-packet $HOST|spin" "recv-xdp $HOST $PORT|sleep" "recv-xdp $HOST $PORT|spin" "recv-xdp $HOST $PORT|spin50"; do
   # shellcheck disable=SC2086
   dotnet "$APP" ${receiver%%|*} "$SECONDS_EACH" ${receiver#*|} &
   RECV=$!

@@ -9,7 +9,7 @@ using EdgeOS.Net.Xdp;
 
 // send <iface> <dst-mac> <src-ip> <dst-ip> <port> <seconds>   flood 64-byte UDP frames (sendmmsg, AF_PACKET)
 // send-port <iface> <dst-mac> <src-ip> <dst-ip> <port> <seconds>  the same with a PacketSocketPort (one send(2) per frame)
-// recv-xdp <iface> <port> <seconds> [spin|sleep] | recv-packet <iface> <seconds> [spin|sleep]
+// recv-xdp <iface> <port> <seconds> [spin|sleep|spin50] | recv-packet <iface> <seconds> [spin|sleep]
 // recv-socket <ip> <port> <seconds> [spin|sleep]
 //   count frames for the given time after the first one; prints "<name> <packets> <seconds> <packets/s>"
 // echo-xdp <iface> <port> <seconds> | echo-packet <iface> <port> <seconds> | echo-socket <ip> <port> <seconds>
@@ -43,6 +43,12 @@ switch (command)
         {
             using var port = new XdpPort(new XdpPortOptions { InterfaceName = args[1], UdpPortLow = int.Parse(args[2], CultureInfo.InvariantCulture), UdpPortHigh = int.Parse(args[2], CultureInfo.InvariantCulture) });
             Console.Error.WriteLine($"xdp: zero-copy {port.IsZeroCopy}, native {port.IsNativeXdp}");
+            if (args.Length > 4 && args[4] == "spin50")
+            {
+                // Sleep on empty, but through WaitForReceive(timeout, 50 us): the port watches its ring 50 us first.
+                return ReceivePort("XdpPort (50 us spin)", port, timeout => port.WaitForReceive(timeout, 50), double.Parse(args[3], CultureInfo.InvariantCulture), false, () => XdpStatisticsLine(port), suffix: false);
+            }
+
             return ReceivePort("XdpPort", port, port.WaitForReceive, double.Parse(args[3], CultureInfo.InvariantCulture), Spin(args, 4), () => XdpStatisticsLine(port));
         }
 
@@ -74,11 +80,11 @@ static string XdpStatisticsLine(XdpPort port)
     return $"xdp stats: rx dropped {s.RxDropped}, rx ring full {s.RxRingFull}, fill ring empty {s.FillRingEmpty}, kernel address errors {port.KernelAddressErrors}";
 }
 
-static int ReceivePort(string name, PacketPort port, Func<int, bool> wait, double seconds, bool spin, Func<string> kernelStatistics)
+static int ReceivePort(string name, PacketPort port, Func<int, bool> wait, double seconds, bool spin, Func<string> kernelStatistics, bool suffix = true)
 {
     Span<Frame> batch = stackalloc Frame[64];
     long spinTicks = spin ? Stopwatch.Frequency / 1000 : 0;
-    name += spin ? " (spin)" : " (sleep)";
+    name += !suffix ? string.Empty : spin ? " (spin)" : " (sleep)";
     // Start the clock at the first flood frame (IPv4 UDP), not at the first frame of any kind: a packet port also sees
     // the IPv6 router and neighbour solicitations a fresh link sends, seconds before the sender starts.
     bool started = false;

@@ -145,6 +145,29 @@ public sealed class XdpPortTests
         """);
 
     [Fact]
+    public void SpinningWaitSeesFramesAndTimesOutWithout()
+    {
+        using VethNamespace veth = VethNamespace.Create();
+        using var port = new XdpPort(SmallOptions(veth.HostInterface));
+        Assert.Throws<ArgumentOutOfRangeException>(() => port.WaitForReceive(0, -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => port.WaitForReceive(0, 1_000_001));
+        Assert.False(port.WaitForReceive(0, 200));
+
+        // One datagram from the namespace (no reply expected: the client only sends).
+        (int exitCode, _, string error) = veth.PythonInNamespace(string.Create(CultureInfo.InvariantCulture, $$"""
+            import socket
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'edgeos-spin', ('{{veth.HostAddress}}', {{UdpEcho.EchoPort}}))
+            """));
+        Assert.True(exitCode == 0, error);
+        Assert.True(port.WaitForReceive(5000, 100));
+        Frame[] frames = new Frame[4];
+        int count = port.Receive(frames);
+        Assert.Equal(1, count);
+        Assert.True(UdpEcho.IsUdpTo(port.GetSpan(frames[0]), UdpEcho.EchoPort));
+        port.Release(frames.AsSpan(0, count));
+    }
+
+    [Fact]
     public void AutoBindFallsBackToCopyModeWhereZeroCopyIsRefused()
     {
         using VethNamespace veth = VethNamespace.Create();
