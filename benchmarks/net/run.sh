@@ -2,7 +2,8 @@
 # benchmarks/net scenario: received packets/s of XdpPort, PacketSocketPort and a kernel UDP Socket on one veth end,
 # with a 64-byte UDP flood sent from the other end inside a namespace this script creates (and always removes); the
 # sender writes prebuilt frames with sendmmsg(2) on AF_PACKET, 256 per call. Then UDP echo round-trip latency
-# (median, p99) of each, measured by a kernel UDP client in the namespace, one datagram at a time.
+# (median, p99) of each, measured by a kernel UDP client in the namespace, one datagram at a time. Receive rates are
+# counted from the first flood frame; the sender prints what it offered.
 # Usage (as root): benchmarks/net/run.sh [seconds-per-receiver] [echo-samples]
 set -euo pipefail
 SECONDS_EACH=${1:-5}
@@ -26,9 +27,13 @@ HOST_MAC=$(cat /sys/class/net/$HOST/address)
 echo "machine: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "| receiver             |      packets |      s |    packets/s | B/packet |"
 echo "|----------------------|-------------:|-------:|-------------:|---------:|"
-for receiver in "recv-socket $HOST_IP $PORT" "recv-packet $HOST" "recv-xdp $HOST $PORT"; do
+# Each receiver twice: "sleep" blocks in recv(2) / poll(2) whenever nothing is ready (each wake-up is an IPI sent from
+# the sender's core, where veth runs the receive path); "spin" busy-polls and sleeps only after 1 ms of nothing;
+# "spin50" (XdpPort only) sleeps on empty through XdpPort.WaitForReceive(10, 50), which watches the ring 50 us first.
+for receiver in "recv-socket $HOST_IP $PORT|sleep" "recv-socket $HOST_IP $PORT|spin" "recv-packet $HOST|sleep" \
+                "recv-packet $HOST|spin" "recv-xdp $HOST $PORT|sleep" "recv-xdp $HOST $PORT|spin" "recv-xdp $HOST $PORT|spin50"; do
   # shellcheck disable=SC2086
-  dotnet "$APP" $receiver "$SECONDS_EACH" &
+  dotnet "$APP" ${receiver%%|*} "$SECONDS_EACH" ${receiver#*|} &
   RECV=$!
   sleep 2
   ip netns exec "$NS" dotnet "$APP" send "$PEER" "$HOST_MAC" $PEER_IP $HOST_IP $PORT $((SECONDS_EACH + 3)) &
@@ -36,6 +41,20 @@ for receiver in "recv-socket $HOST_IP $PORT" "recv-packet $HOST" "recv-xdp $HOST
   wait $RECV
   wait $SEND || true
 done
+
+# XdpPort again with veth's NAPI threaded (/sys/class/net/<dev>/threaded, writable once the XDP program has created
+# the NAPI instances): the XDP program and the copy into the UMEM run in a kernel thread the scheduler can put on the
+# other core, instead of in softirq on the sender's core. The kernel socket path has no NAPI to thread on veth (it goes
+# through netif_rx unless GRO is on), so this row has no socket counterpart.
+dotnet "$APP" recv-xdp "$HOST" $PORT "$SECONDS_EACH" sleep 2> >(sed 's/XdpPort (sleep)/XdpPort (sleep, threaded NAPI)/' >&2) \
+  | sed 's/XdpPort (sleep)     /XdpPort (threaded NAPI)/' &
+RECV=$!
+sleep 2
+echo 1 > "/sys/class/net/$HOST/threaded"
+ip netns exec "$NS" dotnet "$APP" send "$PEER" "$HOST_MAC" $PEER_IP $HOST_IP $PORT $((SECONDS_EACH + 3)) &
+SEND=$!
+wait $RECV
+wait $SEND || true
 
 echo
 echo "| echo server          |  samples |   lost | median (us) |  p99 (us) |"

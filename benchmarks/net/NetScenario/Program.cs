@@ -9,7 +9,8 @@ using EdgeOS.Net.Xdp;
 
 // send <iface> <dst-mac> <src-ip> <dst-ip> <port> <seconds>   flood 64-byte UDP frames (sendmmsg, AF_PACKET)
 // send-port <iface> <dst-mac> <src-ip> <dst-ip> <port> <seconds>  the same with a PacketSocketPort (one send(2) per frame)
-// recv-xdp <iface> <port> <seconds> | recv-packet <iface> <seconds> | recv-socket <ip> <port> <seconds>
+// recv-xdp <iface> <port> <seconds> [spin|sleep|spin50] | recv-packet <iface> <seconds> [spin|sleep]
+// recv-socket <ip> <port> <seconds> [spin|sleep]
 //   count frames for the given time after the first one; prints "<name> <packets> <seconds> <packets/s>"
 // echo-xdp <iface> <port> <seconds> | echo-packet <iface> <port> <seconds> | echo-socket <ip> <port> <seconds>
 //   UDP echo server for the given time
@@ -42,52 +43,105 @@ switch (command)
         {
             using var port = new XdpPort(new XdpPortOptions { InterfaceName = args[1], UdpPortLow = int.Parse(args[2], CultureInfo.InvariantCulture), UdpPortHigh = int.Parse(args[2], CultureInfo.InvariantCulture) });
             Console.Error.WriteLine($"xdp: zero-copy {port.IsZeroCopy}, native {port.IsNativeXdp}");
-            return ReceivePort("XdpPort", port, port.WaitForReceive, double.Parse(args[3], CultureInfo.InvariantCulture));
+            if (args.Length > 4 && args[4] == "spin50")
+            {
+                // Sleep on empty, but through WaitForReceive(timeout, 50 us): the port watches its ring 50 us first.
+                return ReceivePort("XdpPort (50 us spin)", port, timeout => port.WaitForReceive(timeout, 50), double.Parse(args[3], CultureInfo.InvariantCulture), false, () => XdpStatisticsLine(port), suffix: false);
+            }
+
+            return ReceivePort("XdpPort", port, port.WaitForReceive, double.Parse(args[3], CultureInfo.InvariantCulture), Spin(args, 4), () => XdpStatisticsLine(port));
         }
 
     case "recv-packet":
         {
             using var port = new PacketSocketPort(new PacketSocketPortOptions { InterfaceName = args[1], BlockSizeBytes = 1 << 18, BlockCount = 64 });
-            return ReceivePort("PacketSocketPort", port, port.WaitForReceive, double.Parse(args[2], CultureInfo.InvariantCulture));
+            return ReceivePort("PacketSocketPort", port, port.WaitForReceive, double.Parse(args[2], CultureInfo.InvariantCulture), Spin(args, 3), () => $"packet socket kernel stats (packets, drops): {port.ReadKernelStatistics()}");
         }
 
     case "recv-socket":
-        return ReceiveSocket(IPAddress.Parse(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), double.Parse(args[3], CultureInfo.InvariantCulture));
+        return ReceiveSocket(IPAddress.Parse(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), double.Parse(args[3], CultureInfo.InvariantCulture), Spin(args, 4));
     default:
         Console.Error.WriteLine("usage: see the comment at the top of Program.cs");
         return 2;
 }
 
-static int ReceivePort(string name, PacketPort port, Func<int, bool> wait, double seconds)
+// The optional last receiver argument: "spin" (busy-poll, sleep only after 1 ms of nothing) or "sleep" (block in
+// poll(2) / recv(2) whenever nothing is ready, the default).
+static bool Spin(string[] args, int index) => args.Length > index && args[index] switch
+{
+    "spin" => true,
+    "sleep" => false,
+    _ => throw new ArgumentException($"receive mode must be spin or sleep, not {args[index]}"),
+};
+
+static string XdpStatisticsLine(XdpPort port)
+{
+    XdpStatistics s = port.GetXdpStatistics();
+    return $"xdp stats: rx dropped {s.RxDropped}, rx ring full {s.RxRingFull}, fill ring empty {s.FillRingEmpty}, kernel address errors {port.KernelAddressErrors}";
+}
+
+static int ReceivePort(string name, PacketPort port, Func<int, bool> wait, double seconds, bool spin, Func<string> kernelStatistics, bool suffix = true)
 {
     Span<Frame> batch = stackalloc Frame[64];
-    while (!wait(100))
+    long spinTicks = spin ? Stopwatch.Frequency / 1000 : 0;
+    name += !suffix ? string.Empty : spin ? " (spin)" : " (sleep)";
+    // Start the clock at the first flood frame (IPv4 UDP), not at the first frame of any kind: a packet port also sees
+    // the IPv6 router and neighbour solicitations a fresh link sends, seconds before the sender starts.
+    bool started = false;
+    while (!started)
     {
+        _ = wait(100);
+        int count = port.Receive(batch);
+        for (int i = 0; i < count; i++)
+        {
+            ReadOnlySpan<byte> data = port.GetSpan(batch[i]);
+            started |= data.Length >= 34 && data[12] == 0x08 && data[13] == 0x00 && data[23] == 17;
+        }
+
+        port.Release(batch[..count]);
     }
 
     long packets = 0;
     long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
     var clock = Stopwatch.StartNew();
     long limit = (long)(seconds * Stopwatch.Frequency);
+    long idleSince = 0;
+    long waits = 0;
     while (clock.ElapsedTicks < limit)
     {
         int count = port.Receive(batch);
         if (count == 0)
         {
-            wait(10);
+            // Busy-poll, as a kernel-bypass receiver does: sleeping in poll(2) whenever the ring is momentarily empty
+            // makes the kernel wake this thread (an IPI to this core) for every few frames, on the sender's core.
+            // Sleep only after SpinTicks of nothing.
+            long now = clock.ElapsedTicks;
+            if (idleSince == 0)
+            {
+                idleSince = now;
+            }
+            else if (now - idleSince >= spinTicks)
+            {
+                wait(10);
+                waits++;
+                idleSince = 0;
+            }
+
             continue;
         }
 
+        idleSince = 0;
         packets += count;
         port.Release(batch[..count]);
     }
 
     long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
     Report(name, packets, clock.Elapsed.TotalSeconds, allocated);
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {waits} sleeps in poll(2), {(double)packets / Math.Max(waits, 1):F1} packets per sleep; {kernelStatistics()}"));
     return 0;
 }
 
-static int ReceiveSocket(IPAddress address, int port, double seconds)
+static int ReceiveSocket(IPAddress address, int port, double seconds, bool spin)
 {
     using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
     socket.ReceiveBufferSize = 4 << 20;
@@ -99,20 +153,18 @@ static int ReceiveSocket(IPAddress address, int port, double seconds)
     var clock = Stopwatch.StartNew();
     long limit = (long)(seconds * Stopwatch.Frequency);
     socket.ReceiveTimeout = 100;
+    socket.Blocking = !spin;
     while (clock.ElapsedTicks < limit)
     {
-        try
+        // Spin: non-blocking recv(2) in a loop (one syscall per datagram either way); sleep: blocking recv(2).
+        if (socket.Receive(buffer, 0, buffer.Length, SocketFlags.None, out SocketError error) > 0 && error == SocketError.Success)
         {
-            _ = socket.Receive(buffer);
             packets++;
-        }
-        catch (SocketException)
-        {
         }
     }
 
     long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-    Report("Socket (kernel UDP)", packets, clock.Elapsed.TotalSeconds, allocated);
+    Report(spin ? "Socket (spin)" : "Socket (sleep)", packets, clock.Elapsed.TotalSeconds, allocated);
     return 0;
 }
 

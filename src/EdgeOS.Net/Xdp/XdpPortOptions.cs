@@ -73,4 +73,19 @@ public sealed class XdpPortOptions
 
     /// <summary>Highest UDP destination port redirected to this socket (IPv4 only). Default 65535.</summary>
     public int UdpPortHigh { get; init; } = 65535;
+
+    /// <summary>
+    /// Another port whose UMEM this port shares (XDP_SHARED_UMEM), or null (the default) for a UMEM of its own. The
+    /// sharing port binds its own socket, with its own fill, completion, rx and tx rings, to another queue
+    /// (<see cref="QueueId"/> must differ from the owner's) of the owner's interface, and joins the owner's XDP
+    /// program and XSKMAP (so one program redirects each queue to its socket). It takes <see cref="FrameCount"/> free
+    /// frames from the owner for good: each UMEM chunk still belongs to exactly one port, and a chunk returned by the
+    /// kernel to the wrong port is counted in <see cref="XdpPort.KernelAddressErrors"/>, never issued. The owner's
+    /// FrameCount must cover its own frames and those it lends. InterfaceName, FrameSizeBytes, HeadroomBytes,
+    /// UdpPortLow, UdpPortHigh and UseNeedWakeup must equal the owner's (the kernel makes a shared socket inherit the
+    /// owner's copy / zero-copy mode and need-wakeup setting); BindMode and ProgramMode must be Auto or the owner's.
+    /// The program stays attached until the owner and every port sharing its UMEM are disposed. Create the sharing
+    /// port on the owner's thread (it takes frames from the owner's free list) or before the owner is in use.
+    /// </summary>
+    public XdpPort? ShareUmemWith { get; init; }
 }

@@ -43,7 +43,8 @@ internal sealed class VethNamespace : IDisposable
     internal string PeerAddress { get; }
 
     /// <summary>Creates the namespace and the pair (skipping the test when the environment cannot).</summary>
-    internal static VethNamespace Create()
+    /// <param name="queues">Transmit and receive queues of each end (veth numtxqueues / numrxqueues).</param>
+    internal static VethNamespace Create(int queues = 1)
     {
         KernelTestEnvironment.RequireRootNetworking();
 
@@ -53,7 +54,7 @@ internal sealed class VethNamespace : IDisposable
         var pair = new VethNamespace(id, subnet);
         try
         {
-            pair.Setup();
+            pair.Setup(queues);
         }
         catch
         {
@@ -114,10 +115,11 @@ internal sealed class VethNamespace : IDisposable
         return null;
     }
 
-    private void Setup()
+    private void Setup(int queues)
     {
         Ip("netns", "add", Namespace);
-        Ip("link", "add", HostInterface, "type", "veth", "peer", "name", PeerInterface, "netns", Namespace);
+        string count = queues.ToString(CultureInfo.InvariantCulture);
+        Ip("link", "add", HostInterface, "numtxqueues", count, "numrxqueues", count, "type", "veth", "peer", "name", PeerInterface, "netns", Namespace, "numtxqueues", count, "numrxqueues", count);
         Ip("addr", "add", HostAddress + "/30", "dev", HostInterface);
         Ip("link", "set", HostInterface, "up");
         Ip("-n", Namespace, "addr", "add", PeerAddress + "/30", "dev", PeerInterface);

@@ -47,6 +47,12 @@ internal sealed unsafe class XdpSocket : IDisposable
     private nint _umem;
     private nuint _umemLength;
 
+    // The socket that registered the UMEM (null: this one). The UMEM mapping lives until the owner and every socket
+    // sharing it are disposed: _umemReferences counts them on the owner.
+    private XdpSocket? _umemOwner;
+    private int _umemReferences = 1;
+    private nint _umemMapping;
+
     private XdpSocket(FileDescriptorHandle socket, XdpSocketConfig config)
     {
         _socket = socket;
@@ -93,6 +99,46 @@ internal sealed unsafe class XdpSocket : IDisposable
         }
 
         return created;
+    }
+
+    /// <summary>
+    /// Creates a socket that shares <paramref name="owner"/>'s UMEM (XDP_SHARED_UMEM) and binds it to another queue
+    /// (or interface): it gets its own fill and completion rings, as the kernel requires when the queue differs, and
+    /// inherits the owner's copy / zero-copy mode and need-wakeup setting (a shared bind may not name them).
+    /// </summary>
+    internal static XdpSocket CreateShared(XdpSocketConfig config, XdpSocket owner)
+    {
+        KernelNetThrowHelper.EnsureLinux("AF_XDP");
+        int fd = Interop.Sock.Socket(Interop.Xdp.AfXdp, Interop.Sock.SockRaw | Interop.Sock.SockCloexec, 0);
+        if (fd < 0)
+        {
+            KernelNetThrowHelper.ThrowLastErrno("socket(AF_XDP)", KernelNetThrowHelper.CapNetRaw);
+        }
+
+        var socket = new XdpSocket(new FileDescriptorHandle(fd), config);
+        if (!owner.TryAddUmemReference())
+        {
+            socket._socket.Dispose();
+            throw new ObjectDisposedException(nameof(XdpSocket), "The socket that owns the UMEM was disposed.");
+        }
+
+        socket._umemOwner = owner;
+        socket._umem = owner._umem;
+        socket._umemLength = owner._umemLength;
+        try
+        {
+            if (!socket.SetupShared(owner, out int errno, out string operation))
+            {
+                KernelNetThrowHelper.ThrowErrno(errno, operation, CapabilityFor(operation));
+            }
+
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Wakes the kernel's receive processing if it asked for it (need-wakeup) by a non-blocking recvfrom; without need-wakeup the kernel never sleeps on the fill ring.</summary>
@@ -144,11 +190,49 @@ internal sealed unsafe class XdpSocket : IDisposable
         UnmapRing(ref Fill);
         UnmapRing(ref Completion);
         _socket.Dispose();
-        nint umem = _umem;
-        _umem = 0;
-        if (umem != 0)
+        if (_umem == 0)
         {
-            _ = Interop.Mman.Munmap(umem, _umemLength);
+            return;
+        }
+
+        _umem = 0;
+        (_umemOwner ?? this).ReleaseUmemReference();
+    }
+
+    private bool TryAddUmemReference()
+    {
+        int references = Volatile.Read(ref _umemReferences);
+        while (references > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _umemReferences, references + 1, references);
+            if (seen == references)
+            {
+                return _umem != 0 || ReleaseAndFail();
+            }
+
+            references = seen;
+        }
+
+        return false;
+    }
+
+    private bool ReleaseAndFail()
+    {
+        ReleaseUmemReference();
+        return false;
+    }
+
+    /// <summary>Drops one user of the UMEM mapping; the last one unmaps it (the owner's pointer and length).</summary>
+    private void ReleaseUmemReference()
+    {
+        if (Interlocked.Decrement(ref _umemReferences) == 0)
+        {
+            nint umem = _umemMapping;
+            _umemMapping = 0;
+            if (umem != 0)
+            {
+                _ = Interop.Mman.Munmap(umem, _umemLength);
+            }
         }
     }
 
@@ -198,6 +282,7 @@ internal sealed unsafe class XdpSocket : IDisposable
         }
 
         _umem = umem;
+        _umemMapping = umem;
 
         operation = "setsockopt(XDP_UMEM_REG)";
         var registration = new Interop.Xdp.UmemRegistration
@@ -213,6 +298,37 @@ internal sealed unsafe class XdpSocket : IDisposable
             return false;
         }
 
+        if (!SetupRings(fd, out errno, out operation))
+        {
+            return false;
+        }
+
+        operation = string.Create(CultureInfo.InvariantCulture, $"bind(AF_XDP) to interface index {c.InterfaceIndex} queue {c.QueueId} in {(modeFlag == Interop.Xdp.ZeroCopy ? "zero-copy" : "copy")} mode");
+        var address = new Interop.Xdp.SockAddrXdp
+        {
+            Family = Interop.Xdp.AfXdp,
+            Flags = (ushort)(modeFlag | (c.UseNeedWakeup ? Interop.Xdp.UseNeedWakeup : 0)),
+            IfIndex = (uint)c.InterfaceIndex,
+            QueueId = (uint)c.QueueId,
+        };
+        if (Interop.Sock.Bind(fd, &address, sizeof(Interop.Xdp.SockAddrXdp)) != 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            return false;
+        }
+
+        NeedWakeupEnabled = c.UseNeedWakeup;
+        uint options = 0;
+        int length = sizeof(uint);
+        IsZeroCopy = Interop.Sock.GetSockOpt(fd, Interop.Xdp.SolXdp, Interop.Xdp.Options, &options, &length) == 0
+            && (options & Interop.Xdp.OptionsZeroCopy) != 0;
+        errno = 0;
+        return true;
+    }
+
+    private bool SetupRings(int fd, out int errno, out string operation)
+    {
+        XdpSocketConfig c = Config;
         if (!SetRingSize(fd, Interop.Xdp.UmemFillRing, c.FillRingSize, "setsockopt(XDP_UMEM_FILL_RING)", out errno, out operation)
             || !SetRingSize(fd, Interop.Xdp.UmemCompletionRing, c.CompletionRingSize, "setsockopt(XDP_UMEM_COMPLETION_RING)", out errno, out operation)
             || !SetRingSize(fd, Interop.Xdp.RxRing, c.RxRingSize, "setsockopt(XDP_RX_RING)", out errno, out operation)
@@ -246,13 +362,26 @@ internal sealed unsafe class XdpSocket : IDisposable
             return false;
         }
 
-        operation = string.Create(CultureInfo.InvariantCulture, $"bind(AF_XDP) to interface index {c.InterfaceIndex} queue {c.QueueId} in {(modeFlag == Interop.Xdp.ZeroCopy ? "zero-copy" : "copy")} mode");
+        return true;
+    }
+
+    private bool SetupShared(XdpSocket owner, out int errno, out string operation)
+    {
+        XdpSocketConfig c = Config;
+        int fd = _socket.Fd;
+        if (!SetupRings(fd, out errno, out operation))
+        {
+            return false;
+        }
+
+        operation = string.Create(CultureInfo.InvariantCulture, $"bind(AF_XDP, XDP_SHARED_UMEM) to interface index {c.InterfaceIndex} queue {c.QueueId}");
         var address = new Interop.Xdp.SockAddrXdp
         {
             Family = Interop.Xdp.AfXdp,
-            Flags = (ushort)(modeFlag | (c.UseNeedWakeup ? Interop.Xdp.UseNeedWakeup : 0)),
+            Flags = Interop.Xdp.SharedUmem,
             IfIndex = (uint)c.InterfaceIndex,
             QueueId = (uint)c.QueueId,
+            SharedUmemFd = (uint)owner._socket.Fd,
         };
         if (Interop.Sock.Bind(fd, &address, sizeof(Interop.Xdp.SockAddrXdp)) != 0)
         {
@@ -260,11 +389,8 @@ internal sealed unsafe class XdpSocket : IDisposable
             return false;
         }
 
-        NeedWakeupEnabled = c.UseNeedWakeup;
-        uint options = 0;
-        length = sizeof(uint);
-        IsZeroCopy = Interop.Sock.GetSockOpt(fd, Interop.Xdp.SolXdp, Interop.Xdp.Options, &options, &length) == 0
-            && (options & Interop.Xdp.OptionsZeroCopy) != 0;
+        NeedWakeupEnabled = owner.NeedWakeupEnabled;
+        IsZeroCopy = owner.IsZeroCopy;
         errno = 0;
         return true;
     }
