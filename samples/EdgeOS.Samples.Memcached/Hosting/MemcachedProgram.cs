@@ -67,7 +67,13 @@ internal sealed class MemcachedProgram : IFwpProgram
         SessionStatus status = SessionStatus.NeedMore;
         try
         {
-            if (channel.RestartEpoch != context.RestartCount)
+            if (op == ChannelOp.ProcessDatagrams)
+            {
+                // Datagrams stand alone: a restart before them leaves nothing pending to forget.
+                channel.RestartEpoch = context.RestartCount;
+                status = channel.Datagrams!.RunBatch();
+            }
+            else if (channel.RestartEpoch != context.RestartCount)
             {
                 // The store was reset to the template after a fault: the session's pending item is gone with it.
                 channel.RestartEpoch = context.RestartCount;
