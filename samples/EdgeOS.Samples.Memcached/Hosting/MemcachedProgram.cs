@@ -64,16 +64,19 @@ internal sealed class MemcachedProgram : IFwpProgram
         }
 
         channel.Tenant.Store.Bind(context.StateView);
+        if (op == ChannelOp.ProcessDatagrams)
+        {
+            // UDP: nobody awaits the channel; the batch sends its own responses and re-arms the socket, also when a
+            // request throws (which faults the FWP). Datagrams stand alone, so a restart leaves nothing to forget.
+            channel.RestartEpoch = context.RestartCount;
+            channel.Datagrams!.RunBatch();
+            return;
+        }
+
         SessionStatus status = SessionStatus.NeedMore;
         try
         {
-            if (op == ChannelOp.ProcessDatagrams)
-            {
-                // Datagrams stand alone: a restart before them leaves nothing pending to forget.
-                channel.RestartEpoch = context.RestartCount;
-                status = channel.Datagrams!.RunBatch();
-            }
-            else if (channel.RestartEpoch != context.RestartCount)
+            if (channel.RestartEpoch != context.RestartCount)
             {
                 // The store was reset to the template after a fault: the session's pending item is gone with it.
                 channel.RestartEpoch = context.RestartCount;

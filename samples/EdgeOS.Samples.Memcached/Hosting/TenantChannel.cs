@@ -93,11 +93,10 @@ internal sealed class TenantChannel : IValueTaskSource<SessionStatus>
 
     /// <summary>
     /// Posts <paramref name="op"/> without an awaiter (UDP batches: the handler itself sends the responses and
-    /// re-arms the socket). Never waits: the caller retries when the inbox is full.
+    /// re-arms the socket, and completes nothing). Never waits: the caller retries when the inbox is full.
     /// </summary>
     public FwpPostStatus Post(ChannelOp op)
     {
-        _core.Reset();
         Span<byte> message = stackalloc byte[MessageBytes];
         BinaryPrimitives.WriteInt32LittleEndian(message, (int)op);
         BinaryPrimitives.WriteInt32LittleEndian(message[4..], Slot);

@@ -140,7 +140,7 @@ internal sealed unsafe class UdpEndpoint : IDisposable
     /// Runs on the tenant's FWP: every datagram of the batch in order, then the responses out. The batch goes back and
     /// the socket is re-armed whatever happens (a request that throws faults the FWP after this returns the batch).
     /// </summary>
-    public SessionStatus RunBatch()
+    public void RunBatch()
     {
         UdpBatch batch = _batch!;
         _batch = null;
@@ -195,8 +195,6 @@ internal sealed unsafe class UdpEndpoint : IDisposable
             Receiver.Return(batch);
             Receiver.Arm(this);
         }
-
-        return SessionStatus.NeedMore;
     }
 
     public void Dispose()
