@@ -47,7 +47,18 @@ runtime.Start();
 
 var tenants = new List<Tenant>(options.Tenants);
 var tcp = new List<TcpServer>(options.Tenants);
-UdpServer udp = new(options.Listen, channels, UdpServer.ReceiversFor(options.Threads));
+IUdpFrontEnd udp;
+try
+{
+    udp = XdpUdpServer.CreateFrontEnd(options, channels);
+}
+catch (XdpSetupException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    await runtime.StopAsync();
+    return 1;
+}
+
 int exitCode = 0;
 try
 {

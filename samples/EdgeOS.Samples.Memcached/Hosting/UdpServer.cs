@@ -24,7 +24,7 @@ namespace EdgeOS.Samples.Memcached.Hosting;
 /// most 1400 bytes, each with the request id, its sequence number and the total. A datagram is read whole up to
 /// 64 KiB (memcached's UDP read buffer).
 /// </remarks>
-internal sealed class UdpServer : IAsyncDisposable
+internal sealed class UdpServer : IUdpFrontEnd
 {
     public const int FrameHeaderBytes = 8;
     public const int DatagramBytesMax = 1400;
@@ -90,10 +90,24 @@ internal sealed class UdpServer : IAsyncDisposable
     }
 }
 
-/// <summary>One tenant's UDP socket and the channel its FWP runs batches of datagrams for.</summary>
+/// <summary>The host's UDP side: kernel sockets (<see cref="UdpServer"/>) or an AF_XDP port (<see cref="XdpUdpServer"/>).</summary>
+internal interface IUdpFrontEnd : IAsyncDisposable
+{
+    /// <summary>Makes the tenant reachable on its UDP port.</summary>
+    void Add(Tenant tenant);
+
+    /// <summary>Starts receiving (after every tenant was added).</summary>
+    void Start();
+}
+
+/// <summary>
+/// One tenant's UDP endpoint (its kernel socket, or its port on the XDP front end) and the channel its FWP runs
+/// batches of datagrams for.
+/// </summary>
 internal sealed unsafe class UdpEndpoint : IDisposable
 {
-    private readonly Socket _socket;
+    private readonly Socket? _socket;
+    private readonly XdpUdpServer? _xdp;
     private readonly ChannelTable _channels;
     private readonly List<int> _boundaries = [];
     private UdpBatch? _batch;
@@ -112,9 +126,23 @@ internal sealed unsafe class UdpEndpoint : IDisposable
         channels.Add(Channel);
     }
 
+    /// <summary>An endpoint on the XDP front end: no socket; memcached's connection number is the tenant's UDP port.</summary>
+    public UdpEndpoint(Tenant tenant, ChannelTable channels, XdpUdpServer xdp)
+    {
+        Tenant = tenant;
+        _xdp = xdp;
+        _channels = channels;
+        Descriptor = tenant.UdpPort;
+        VerboseLog.Listening(tenant.Context, Descriptor, "udp");
+        Session = new ProtocolSession(tenant.Context) { Descriptor = Descriptor, Boundaries = _boundaries };
+        Channel = new TenantChannel(tenant, Session, NullWriter.Instance, Descriptor, resetAfterEach: true) { Datagrams = this };
+        channels.Add(Channel);
+    }
+
     public Tenant Tenant { get; }
 
-    public UdpReceiver Receiver { get; }
+    /// <summary>The receive thread (kernel sockets); null on the XDP front end.</summary>
+    public UdpReceiver? Receiver { get; }
 
     public int Descriptor { get; }
 
@@ -189,18 +217,24 @@ internal sealed unsafe class UdpEndpoint : IDisposable
         }
         finally
         {
-            long sent = batch.Send(Descriptor);
-            Interlocked.Add(ref context.BytesWritten, sent);
             Session.BoundaryWriter = null;
-            Receiver.Return(batch);
-            Receiver.Arm(this);
+            if (_xdp is not null)
+            {
+                Interlocked.Add(ref context.BytesWritten, _xdp.Complete(this, batch));
+            }
+            else
+            {
+                Interlocked.Add(ref context.BytesWritten, batch.Send(Descriptor));
+                Receiver!.Return(batch);
+                Receiver.Arm(this);
+            }
         }
     }
 
     public void Dispose()
     {
         _channels.Remove(Channel);
-        _socket.Dispose();
+        _socket?.Dispose();
     }
 
     /// <summary>The channel's output for TCP-style processing; UDP writes into the batch's buffer instead.</summary>
@@ -486,6 +520,44 @@ internal sealed unsafe class UdpBatch : IDisposable
     }
 
     public int ReceivedLength(int i) => (int)_recv[i].Length;
+
+    public bool IsFull => Count == Slots;
+
+    /// <summary>
+    /// XDP: adds a datagram taken from a frame (the UDP payload, at most 64 KiB) and what its reply needs (up to
+    /// <see cref="UdpNative.NameBytes"/> bytes: addresses and ports); false when the batch is full.
+    /// </summary>
+    public bool TryAdd(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> replyTo)
+    {
+        if (Count == Slots || payload.Length > SlotBytes)
+        {
+            return false;
+        }
+
+        payload.CopyTo(new Span<byte>(_slots + ((long)Count * SlotBytes), SlotBytes));
+        replyTo.CopyTo(new Span<byte>(_names + (Count * UdpNative.NameBytes), UdpNative.NameBytes));
+        _recv[Count].Length = (uint)payload.Length;
+        Count++;
+        return true;
+    }
+
+    /// <summary>XDP: what <see cref="TryAdd"/> kept for datagram <paramref name="slot"/>'s reply.</summary>
+    public ReadOnlySpan<byte> ReplyTo(int slot) => new(_names + (slot * UdpNative.NameBytes), UdpNative.NameBytes);
+
+    public int ResponseCount => _responseCount;
+
+    /// <summary>XDP: writes response datagram <paramref name="k"/> (frame header and payload); returns its length.</summary>
+    public int WriteResponse(int k, Span<byte> datagram, out int slot)
+    {
+        ref Response r = ref _responses[k];
+        slot = r.Slot;
+        BinaryPrimitives.WriteUInt16BigEndian(datagram, r.RequestId);
+        BinaryPrimitives.WriteUInt16BigEndian(datagram[2..], r.Sequence);
+        BinaryPrimitives.WriteUInt16BigEndian(datagram[4..], r.Total);
+        BinaryPrimitives.WriteUInt16BigEndian(datagram[6..], 0);
+        Output.WrittenSpan.Slice(r.Offset, r.Length).CopyTo(datagram[UdpServer.FrameHeaderBytes..]);
+        return UdpServer.FrameHeaderBytes + r.Length;
+    }
 
     public ReadOnlySpan<byte> Slot(int i, int length) => new(_slots + ((long)i * SlotBytes), length);
 
