@@ -39,7 +39,8 @@ internal sealed class XdpSetupException : Exception
 /// (<see cref="DroppedFrames"/>): a flood costs its own datagrams, not other tenants' turns.
 /// </summary>
 /// <remarks>
-/// Limits: queue 0 only (an interface with more receive queues must steer the tenants' UDP to queue 0, e.g. with
+/// Limits: a request must fit one frame (the interface's MTU: IP fragments are not reassembled on this path, where
+/// memcached over kernel sockets takes datagrams up to 64 KiB); queue 0 only (an interface with more receive queues must steer the tenants' UDP to queue 0, e.g. with
 /// ethtool, or use one queue); IPv4 without IP options in replies; no VLAN tags in replies; received UDP checksums are
 /// not verified (a veth peer leaves them to offload). Frames for the port range that are malformed, fragmented or
 /// not addressed to -l are counted and dropped: the XDP program took them from the kernel.
