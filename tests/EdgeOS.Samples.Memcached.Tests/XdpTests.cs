@@ -139,4 +139,25 @@ print('I', reply)
         Assert.Equal(2, loopback.ExitCode);
         Assert.Contains("--xdp needs UDP on (-U not 0) and -l set to the interface's own IPv4 address", loopback.StandardError.ReadToEnd(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void XdpWithoutPrivilegeNamesTheMissingCapability()
+    {
+        using VethNamespace veth = VethNamespace.Create();
+        string? setpriv = VethNamespace.FindProgram("setpriv") ?? (File.Exists("/usr/bin/setpriv") ? "/usr/bin/setpriv" : null);
+        if (setpriv is null)
+        {
+            KernelTestEnvironment.Unavailable("setpriv (util-linux) is needed to drop root for this test");
+        }
+
+        // The host as nobody with no capabilities at all: the AF_XDP socket is refused, and the error says what is missing.
+        string dotnet = VethNamespace.FindProgram("dotnet") ?? "/usr/bin/dotnet";
+        using Process process = Processes.Start(
+            setpriv,
+            $"--reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \"{dotnet}\" \"{s_dll}\" --tenants 1 --port-base {Processes.FreePorts(1)} -l {veth.HostAddress} --xdp {veth.HostInterface}");
+        Assert.True(process.WaitForExit(60_000));
+        string error = process.StandardError.ReadToEnd();
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains($"error: --xdp {veth.HostInterface}: the kernel refused AF_XDP for lack of CAP_", error, StringComparison.Ordinal);
+    }
 }
