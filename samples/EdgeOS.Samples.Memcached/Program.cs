@@ -47,7 +47,18 @@ runtime.Start();
 
 var tenants = new List<Tenant>(options.Tenants);
 var tcp = new List<TcpServer>(options.Tenants);
-var udp = new List<UdpServer>(options.Tenants);
+IUdpFrontEnd udp;
+try
+{
+    udp = XdpUdpServer.CreateFrontEnd(options, channels);
+}
+catch (XdpSetupException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    await runtime.StopAsync();
+    return 1;
+}
+
 int exitCode = 0;
 try
 {
@@ -59,9 +70,7 @@ try
         // UDP first: a client that sees the TCP port open may send datagrams at once.
         if (tenant.UdpPort != 0)
         {
-            var u = new UdpServer(tenant, options.Listen, channels);
-            udp.Add(u);
-            u.Start();
+            udp.Add(tenant);
         }
 
         var t = new TcpServer(tenant, options.Listen, channels);
@@ -69,6 +78,7 @@ try
         t.Start();
     }
 
+    udp.Start();
     string udpText = options.UdpPortBase == 0 ? "off" : $"{options.UdpPortBase}..{options.UdpPortBase + options.Tenants - 1}";
     Console.WriteLine($"ready: {options.Tenants} tenant(s) on {options.Listen} tcp {options.PortBase}..{options.PortBase + options.Tenants - 1} udp {udpText}, -m {options.MemoryBytes >> 20} MiB, -I {options.ItemSizeMax} bytes, -c {options.MaxConnections}, -t {options.Threads}");
     Console.Out.Flush();
@@ -91,7 +101,7 @@ finally
 {
     // Listeners and connections first (a closing connection still asks its FWP to give back a partial value), then
     // the runtime, which ends every tenant's FWP and gives its private chunks back.
-    await Task.WhenAll(tcp.Select(t => t.DisposeAsync().AsTask()).Concat(udp.Select(u => u.DisposeAsync().AsTask())));
+    await Task.WhenAll(tcp.Select(t => t.DisposeAsync().AsTask()).Append(udp.DisposeAsync().AsTask()));
     await runtime.StopAsync();
 }
 

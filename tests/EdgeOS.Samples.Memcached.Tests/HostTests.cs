@@ -107,6 +107,87 @@ public sealed class HostTests
         }
     }
 
+    [Fact]
+    public void UdpBurstsFromManyClientsAreAllAnsweredAndLeaveTheTenantsStateAndTcpAlone()
+    {
+        // Bursts fill the receive batches; each tenant runs one batch at a time, and a batch finishing while the next
+        // is already posted must not disturb the tenant (it once faulted the FWP, emptying the cache and closing TCP).
+        using HostProcess host = new(tenants: 2, extra: "-t 2");
+        using Connection tcp = new(host.PortBase);
+        Assert.Equal("STORED\r\n", Encoding.Latin1.GetString(tcp.Exchange("set k 0 0 5\r\nhello\r\n"u8.ToArray())));
+        _ = UdpExchange(host.PortBase, 1, "version\r\n");
+        const int clients = 8;
+        const int perClient = 200;
+        Socket[] sockets = new Socket[clients];
+        try
+        {
+            for (int c = 0; c < clients; c++)
+            {
+                sockets[c] = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000, ReceiveBufferSize = 1 << 20 };
+                sockets[c].Connect(IPAddress.Loopback, host.PortBase + (c % 2));
+            }
+
+            int answered = 0;
+            for (int round = 0; round < perClient / 20; round++)
+            {
+                for (int c = 0; c < clients; c++)
+                {
+                    for (int r = 0; r < 20; r++)
+                    {
+                        byte[] d = new byte[8 + 7];
+                        BinaryPrimitives.WriteUInt16BigEndian(d, (ushort)((round * 20) + r));
+                        BinaryPrimitives.WriteUInt16BigEndian(d.AsSpan(4), 1);
+                        "get k\r\n"u8.CopyTo(d.AsSpan(8));
+                        sockets[c].Send(d);
+                    }
+                }
+
+                byte[] buffer = new byte[2048];
+                for (int c = 0; c < clients; c++)
+                {
+                    for (int r = 0; r < 20; r++)
+                    {
+                        int n = sockets[c].Receive(buffer);
+                        string text = Encoding.Latin1.GetString(buffer, 8, n - 8);
+                        Assert.Equal(c % 2 == 0 ? "VALUE k 0 5\r\nhello\r\nEND\r\n" : "END\r\n", text);
+                        answered++;
+                    }
+                }
+            }
+
+            Assert.Equal(clients * perClient, answered);
+        }
+        finally
+        {
+            foreach (Socket? s in sockets)
+            {
+                s?.Dispose();
+            }
+        }
+
+        // The TCP connection opened before the bursts is still served, by the same (never restarted) tenant.
+        Assert.Equal("VALUE k 0 5\r\nhello\r\nEND\r\n", Encoding.Latin1.GetString(tcp.Exchange("get k\r\n"u8.ToArray())));
+    }
+
+    [Fact]
+    public void UdpRefusesMultiPacketRequestsAndIgnoresShortDatagrams()
+    {
+        using HostProcess host = new();
+        using Socket s = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
+        s.Connect(IPAddress.Loopback, host.PortBase);
+        _ = UdpExchange(host.PortBase, 1, "version\r\n");
+        s.Send(new byte[] { 0, 9, 0, 0, 0 }); // shorter than the frame header: no answer
+        byte[] multi = new byte[8 + 7];
+        BinaryPrimitives.WriteUInt16BigEndian(multi, 0x4242);
+        BinaryPrimitives.WriteUInt16BigEndian(multi.AsSpan(4), 2);
+        "get k\r\n"u8.CopyTo(multi.AsSpan(8));
+        s.Send(multi);
+        byte[] buffer = new byte[2048];
+        int n = s.Receive(buffer);
+        Assert.Equal("4242000000010000", Convert.ToHexString(buffer, 0, 8));
+        Assert.Equal("SERVER_ERROR multi-packet request not supported\r\n", Encoding.Latin1.GetString(buffer, 8, n - 8));
+    }
+
     private static List<byte[]> UdpExchange(int port, ushort requestId, string request)
     {
         for (int attempt = 0; ; attempt++)

@@ -30,8 +30,11 @@ internal sealed class HostOptions
 
     public const int ThreadsMax = 256;
 
+    /// <summary>--xdp IFACE: UDP over an AF_XDP port on that interface (queue 0) instead of kernel sockets; null = kernel.</summary>
+    public string? XdpInterface { get; private set; }
+
     public const string Usage =
-        "usage: EdgeOS.Samples.Memcached [--tenants N] [--port-base P | -p P] [-U UDP_PORT_BASE (0 = off)] [-m MiB] [-I SIZE[k|m]] [-c CONNS] [-l ADDR] [-v|-vv] [-t THREADS (FWP workers, default 4)]";
+        "usage: EdgeOS.Samples.Memcached [--tenants N] [--port-base P | -p P] [-U UDP_PORT_BASE (0 = off)] [-m MiB] [-I SIZE[k|m]] [-c CONNS] [-l ADDR] [-v|-vv] [-t THREADS (FWP workers, default 4)] [--xdp IFACE (UDP over AF_XDP on IFACE queue 0; -l must be IFACE's IPv4 address; Linux, root)]";
 
     /// <summary>Parses the arguments; returns null and an error message when they are wrong.</summary>
     public static HostOptions? Parse(string[] args, out string? error)
@@ -117,6 +120,16 @@ internal sealed class HostOptions
 
                     o.Threads = threads;
                     break;
+                case "--xdp":
+                    string? iface = Next();
+                    if (string.IsNullOrEmpty(iface) || iface.Length > 15 || iface.Contains('/', StringComparison.Ordinal) || iface.Any(char.IsWhiteSpace))
+                    {
+                        error = "--xdp needs a network interface name (at most 15 characters)";
+                        return null;
+                    }
+
+                    o.XdpInterface = iface;
+                    break;
                 case "-v":
                 case "-vv":
                 case "-vvv":
@@ -146,6 +159,12 @@ internal sealed class HostOptions
         if (o.PortBase + o.Tenants - 1 > 65535 || (o.UdpPortBase != 0 && o.UdpPortBase + o.Tenants - 1 > 65535))
         {
             error = "the ports of all tenants must be at most 65535";
+            return null;
+        }
+
+        if (o.XdpInterface is not null && (o.UdpPortBase == 0 || o.Listen.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || IPAddress.IsLoopback(o.Listen) || o.Listen.Equals(IPAddress.Any)))
+        {
+            error = "--xdp needs UDP on (-U not 0) and -l set to the interface's own IPv4 address (not loopback, not 0.0.0.0)";
             return null;
         }
 

@@ -64,6 +64,15 @@ internal sealed class MemcachedProgram : IFwpProgram
         }
 
         channel.Tenant.Store.Bind(context.StateView);
+        if (op == ChannelOp.ProcessDatagrams)
+        {
+            // UDP: nobody awaits the channel; the batch sends its own responses and re-arms the socket, also when a
+            // request throws (which faults the FWP). Datagrams stand alone, so a restart leaves nothing to forget.
+            channel.RestartEpoch = context.RestartCount;
+            channel.Datagrams!.RunBatch();
+            return;
+        }
+
         SessionStatus status = SessionStatus.NeedMore;
         try
         {

@@ -15,6 +15,9 @@ internal enum ChannelOp
 
     /// <summary>The connection ended: give back a partly received value.</summary>
     Abort = 2,
+
+    /// <summary>UDP: run the batch of datagrams the channel's <see cref="TenantChannel.Datagrams"/> endpoint holds.</summary>
+    ProcessDatagrams = 3,
 }
 
 /// <summary>
@@ -61,6 +64,9 @@ internal sealed class TenantChannel : IValueTaskSource<SessionStatus>
     /// <summary>The FWP restart count the session's pending state belongs to (see <see cref="ProtocolSession.Forget"/>).</summary>
     public int RestartEpoch;
 
+    /// <summary>UDP: the tenant's endpoint whose received batch <see cref="ChannelOp.ProcessDatagrams"/> runs.</summary>
+    public UdpEndpoint? Datagrams { get; init; }
+
     public int Slot { get; set; }
 
     public int Generation { get; set; }
@@ -83,6 +89,19 @@ internal sealed class TenantChannel : IValueTaskSource<SessionStatus>
         }
 
         return new ValueTask<SessionStatus>(this, _core.Version);
+    }
+
+    /// <summary>
+    /// Posts <paramref name="op"/> without an awaiter (UDP batches: the handler itself sends the responses and
+    /// re-arms the socket, and completes nothing). Never waits: the caller retries when the inbox is full.
+    /// </summary>
+    public FwpPostStatus Post(ChannelOp op)
+    {
+        Span<byte> message = stackalloc byte[MessageBytes];
+        BinaryPrimitives.WriteInt32LittleEndian(message, (int)op);
+        BinaryPrimitives.WriteInt32LittleEndian(message[4..], Slot);
+        BinaryPrimitives.WriteInt32LittleEndian(message[8..], Generation);
+        return Tenant.Fwp.TryPost(message);
     }
 
     // The inbox holds a message per channel of the tenant up to its size; beyond that (a burst on many connections
