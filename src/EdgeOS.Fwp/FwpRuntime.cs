@@ -52,12 +52,7 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
     private int _nextWorker;
     private int _started;
     private int _stopping;
-    private long _spawnCount;
-    private long _faultCount;
-    private long _deferralCount;
-    private long _handledCount;
-    private long _droppedCount;
-    private long _endedCount;
+    private PaddedCounter _spawnCount;
 
     /// <summary>Creates a runtime; call <see cref="Start"/> (or host it with <c>AddFwpRuntime</c>) to start its workers.</summary>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
@@ -93,7 +88,7 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
         _meter.CreateObservableUpDownCounter("edgeos.fwp.live", () => LiveCount, "{instance}", "Live featherweight-process instances.");
         _meter.CreateObservableCounter("edgeos.fwp.spawns", () => SpawnCount, "{instance}", "Instances spawned (rate: spawns per second).");
         _meter.CreateObservableCounter("edgeos.fwp.faults", () => FaultCount, "{fault}", "Instances faulted (exception, quota overrun, revoked capability).");
-        _meter.CreateObservableCounter("edgeos.fwp.budget_deferrals", () => DeferralCount, "{deferral}", "Instances deferred to the next period because their tenant was over its CPU budget.");
+        _meter.CreateObservableCounter("edgeos.fwp.budget_deferrals", () => DeferralCount, "{deferral}", "Instances deferred to the next period because their tenant, or the instance itself, was over its CPU budget.");
         _meter.CreateObservableCounter("edgeos.fwp.messages", () => HandledCount, "{message}", "Messages handled.");
         _meter.CreateObservableCounter("edgeos.fwp.messages_dropped", () => DroppedCount, "{message}", "Messages dropped because their instance ended or the runtime stopped.");
         _meter.CreateObservableGauge("edgeos.fwp.queue_depth", () => QueueDepth, "{instance}", "Runnable instances waiting on run queues (including budget-deferred ones).");
@@ -114,25 +109,25 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
         get
         {
             // Ended first: a concurrent end between the two reads can only make the result smaller, never negative.
-            long ended = Volatile.Read(ref _endedCount);
-            return Volatile.Read(ref _spawnCount) - ended;
+            long ended = SumWorkerCounters(static (ref WorkerCounters c) => ref c.Ended);
+            return Volatile.Read(ref _spawnCount.Value) - ended;
         }
     }
 
     /// <summary>Instances spawned since creation (a spawn refused by a stop is not counted).</summary>
-    public long SpawnCount => Volatile.Read(ref _spawnCount);
+    public long SpawnCount => Volatile.Read(ref _spawnCount.Value);
 
     /// <summary>Faults since creation (restarted or ended).</summary>
-    public long FaultCount => Volatile.Read(ref _faultCount);
+    public long FaultCount => SumWorkerCounters(static (ref WorkerCounters c) => ref c.Faults);
 
     /// <summary>Budget deferrals since creation.</summary>
-    public long DeferralCount => Volatile.Read(ref _deferralCount);
+    public long DeferralCount => SumWorkerCounters(static (ref WorkerCounters c) => ref c.Deferrals);
 
     /// <summary>Messages handled since creation.</summary>
-    public long HandledCount => Volatile.Read(ref _handledCount);
+    public long HandledCount => SumWorkerCounters(static (ref WorkerCounters c) => ref c.Handled);
 
     /// <summary>Messages dropped since creation (their instance ended, or the runtime stopped in drop mode).</summary>
-    public long DroppedCount => Volatile.Read(ref _droppedCount);
+    public long DroppedCount => SumWorkerCounters(static (ref WorkerCounters c) => ref c.Dropped);
 
     /// <summary>Runnable instances waiting on run queues, including budget-deferred ones (racy snapshot).</summary>
     public long QueueDepth
@@ -200,7 +195,7 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
             throw new ArgumentOutOfRangeException("options.Priority", options.Priority, "Unknown priority.");
         }
 
-        long budgetTicks = options.CpuBudgetPerPeriod == TimeSpan.Zero ? 0 : Math.Max(1, (long)(options.CpuBudgetPerPeriod.TotalSeconds * Time.TimestampFrequency));
+        long budgetTicks = options.CpuBudgetPerPeriod == TimeSpan.Zero ? 0 : ToBudgetTicks(options.CpuBudgetPerPeriod);
         return new FwpTenant(this, name, options, Account, BudgetPeriodTicks, budgetTicks);
     }
 
@@ -240,10 +235,10 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
 
         // Announce the spawn before checking for a stop (both interlocked): either this sees the stop, or the stop
         // sees this instance in the live count and waits for it (see StopCore).
-        Interlocked.Increment(ref _spawnCount);
+        Interlocked.Increment(ref _spawnCount.Value);
         if (Volatile.Read(ref _stopping) != 0)
         {
-            Interlocked.Decrement(ref _spawnCount);
+            Interlocked.Decrement(ref _spawnCount.Value);
             FwpThrowHelper.ThrowNotRunning("spawn");
         }
 
@@ -257,7 +252,7 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
             id = instance.NextId();
             try
             {
-                instance.Start(id, tenant, worker);
+                instance.Start(id, tenant, worker, template.InstanceCpuBudgetPerPeriod == TimeSpan.Zero ? 0 : ToBudgetTicks(template.InstanceCpuBudgetPerPeriod));
             }
             catch
             {
@@ -268,11 +263,11 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
         }
         catch
         {
-            Interlocked.Decrement(ref _spawnCount);
+            Interlocked.Decrement(ref _spawnCount.Value);
             throw;
         }
 
-        tenant.AddLive(1);
+        tenant.CountSpawned();
         return new FwpHandle(instance, id);
     }
 
@@ -348,17 +343,20 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
     /// <inheritdoc/>
     public override string ToString() => $"FwpRuntime '{_options.Name}' ({WorkerCount} workers, {LiveCount} live)";
 
-    internal void CountHandled() => Interlocked.Increment(ref _handledCount);
-
-    internal void CountDeferral(FwpTenant tenant, long id)
+    internal void LogDeferral(FwpTenant tenant, long id, bool instanceBudget)
     {
-        Interlocked.Increment(ref _deferralCount);
-        FwpLog.Deferred(_logger, tenant.Name, id);
+        if (instanceBudget)
+        {
+            FwpLog.InstanceDeferred(_logger, id, tenant.Name);
+        }
+        else
+        {
+            FwpLog.Deferred(_logger, tenant.Name, id);
+        }
     }
 
-    internal void CountFault(FwpInstance instance, FwpEndReason reason, Exception exception, bool restarted)
+    internal void LogFault(FwpInstance instance, FwpEndReason reason, Exception exception, bool restarted)
     {
-        Interlocked.Increment(ref _faultCount);
         if (restarted)
         {
             FwpLog.Restarted(_logger, instance.Id, instance.Tenant!.Name, instance.Template.Name, reason, instance.RestartCount, instance.Template.RestartsMax, exception);
@@ -374,9 +372,10 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
     {
         instance.SetState(reason is FwpEndReason.Exited or FwpEndReason.Shutdown ? FwpInstance.Exited : FwpInstance.Faulted);
         int dropped = instance.Close();
+        ref WorkerCounters counters = ref instance.Worker!.Counters;
         if (dropped != 0)
         {
-            Interlocked.Add(ref _droppedCount, dropped);
+            Interlocked.Add(ref counters.Dropped, dropped);
         }
 
         FwpTenant tenant = instance.Tenant!;
@@ -396,9 +395,25 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
         }
 
         instance.Recycle();
-        tenant.AddLive(-1);
-        Interlocked.Increment(ref _endedCount);
+        tenant.CountEnded();
+        Interlocked.Increment(ref counters.Ended);
         template.ReturnToPool(instance);
+    }
+
+    /// <summary>A CPU budget in <see cref="Time"/>'s timestamp ticks (at least 1).</summary>
+    private long ToBudgetTicks(TimeSpan budget) => Math.Max(1, (long)(budget.TotalSeconds * Time.TimestampFrequency));
+
+    private delegate ref long CounterSelector(ref WorkerCounters counters);
+
+    private long SumWorkerCounters(CounterSelector select)
+    {
+        long sum = 0;
+        foreach (FwpWorker worker in _workers)
+        {
+            sum += Volatile.Read(ref select(ref worker.Counters));
+        }
+
+        return sum;
     }
 
     private void Bind(FwpTemplate template)
@@ -462,7 +477,7 @@ public sealed class FwpRuntime : IDisposable, IAsyncDisposable
             spinner.SpinOnce();
         }
 
-        FwpLog.Stopped(_logger, _options.Name, mode, Volatile.Read(ref _endedCount), DroppedCount);
+        FwpLog.Stopped(_logger, _options.Name, mode, SumWorkerCounters(static (ref WorkerCounters c) => ref c.Ended), DroppedCount);
         if (_ownsMeter)
         {
             _meter.Dispose();

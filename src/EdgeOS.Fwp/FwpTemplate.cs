@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using EdgeOS.Core.Capabilities;
 using EdgeOS.Core.Memory;
 using EdgeOS.Fwp.Internal;
@@ -33,7 +32,9 @@ public sealed class FwpTemplate : IDisposable
     private readonly CapabilityTable _table;
     private readonly CapabilityHandle[] _grantRoots;
     private readonly CapabilityRights[] _grantRights;
-    private readonly ConcurrentQueue<FwpInstance> _pool = new();
+    private readonly Lock _poolLock = new();
+    private FwpInstance?[] _pool = [];
+    private int _pooledCount;
     private readonly List<FwpInstance> _all = [];
     private readonly Lock _allLock = new();
     private int _createdCount;
@@ -53,6 +54,7 @@ public sealed class FwpTemplate : IDisposable
         InstanceMemoryQuotaBytes = options.InstanceMemoryQuotaBytes;
         PoolSizeMax = options.PoolSizeMax;
         RestartsMax = options.RestartsMax;
+        InstanceCpuBudgetPerPeriod = options.InstanceCpuBudgetPerPeriod;
         Account = options.Account ?? MemoryAccount.Unlimited;
     }
 
@@ -72,7 +74,7 @@ public sealed class FwpTemplate : IDisposable
     public int MessageSizeBytesMax => FwpInbox.MessageBytesMaxFor(InboxSizeBytes);
 
     /// <summary>Ready (pooled) instances now.</summary>
-    public int PooledCount => _pool.Count;
+    public int PooledCount => Volatile.Read(ref _pooledCount);
 
     /// <summary>Instance objects created so far and not freed (pooled plus live).</summary>
     public int CreatedCount => Volatile.Read(ref _createdCount);
@@ -93,6 +95,8 @@ public sealed class FwpTemplate : IDisposable
     internal int PoolSizeMax { get; }
 
     internal int RestartsMax { get; }
+
+    internal TimeSpan InstanceCpuBudgetPerPeriod { get; }
 
     internal MemoryAccount Account { get; }
 
@@ -171,14 +175,24 @@ public sealed class FwpTemplate : IDisposable
     /// </summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        FwpInstance?[] pooled;
+        int count;
+        lock (_poolLock)
         {
-            return;
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            {
+                return;
+            }
+
+            pooled = _pool;
+            count = _pooledCount;
+            _pool = [];
+            Volatile.Write(ref _pooledCount, 0);
         }
 
-        while (_pool.TryDequeue(out FwpInstance? instance))
+        for (int i = 0; i < count; i++)
         {
-            FreeInstance(instance);
+            FreeInstance(pooled[i]!);
         }
 
         _image.Dispose();
@@ -198,33 +212,49 @@ public sealed class FwpTemplate : IDisposable
         return current is null || ReferenceEquals(current, runtime);
     }
 
-    /// <summary>A ready instance from the pool, or a new one.</summary>
+    /// <summary>
+    /// A ready instance from the pool, or a new one. The pool is a stack (last returned, first reused): the instance
+    /// most recently ended is the one whose state view, inbox ring and capability table are still in the caches.
+    /// </summary>
     internal FwpInstance RentInstance()
     {
-        if (_pool.TryDequeue(out FwpInstance? instance))
+        lock (_poolLock)
         {
-            return instance;
+            int count = _pooledCount;
+            if (count != 0)
+            {
+                FwpInstance?[] pool = _pool;
+                FwpInstance instance = pool[--count]!;
+                pool[count] = null;
+                Volatile.Write(ref _pooledCount, count);
+                return instance;
+            }
         }
 
         return CreateInstance();
     }
 
-    /// <summary>Takes back a recycled instance, or frees it when the pool is full or the template is disposed.</summary>
+    /// <summary>
+    /// Takes back a recycled instance, or frees it when the pool is full or the template is disposed. Allocates only
+    /// when the pool grows past its largest size so far (its array doubles, up to <see cref="PoolSizeMax"/>).
+    /// </summary>
     internal void ReturnToPool(FwpInstance instance)
     {
-        // The bound is approximate under concurrent returns (a few over PoolSizeMax at worst): the count is not
-        // reserved, which keeps spawning free of a shared counter.
-        if (!IsDisposed && _pool.Count < PoolSizeMax)
+        lock (_poolLock)
         {
-            _pool.Enqueue(instance);
-
-            // Dispose may have emptied the pool between the check and the enqueue; take it back out if so.
-            if (IsDisposed && _pool.TryDequeue(out FwpInstance? late))
+            int count = _pooledCount;
+            if (!IsDisposed && count < PoolSizeMax)
             {
-                FreeInstance(late);
-            }
+                FwpInstance?[] pool = _pool;
+                if (count == pool.Length)
+                {
+                    pool = GrowPool(pool);
+                }
 
-            return;
+                pool[count] = instance;
+                Volatile.Write(ref _pooledCount, count + 1);
+                return;
+            }
         }
 
         FreeInstance(instance);
@@ -237,6 +267,14 @@ public sealed class FwpTemplate : IDisposable
         {
             return [.. _all];
         }
+    }
+
+    private FwpInstance?[] GrowPool(FwpInstance?[] pool)
+    {
+        var grown = new FwpInstance?[Math.Min(PoolSizeMax, Math.Max(16, pool.Length * 2))];
+        Array.Copy(pool, grown, pool.Length);
+        _pool = grown;
+        return grown;
     }
 
     private FwpInstance CreateInstance()
@@ -279,5 +317,6 @@ public sealed class FwpTemplate : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(options.PoolSizeMax, "options.PoolSizeMax");
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.PoolSizeInitial, options.PoolSizeMax, "options.PoolSizeInitial");
         ArgumentOutOfRangeException.ThrowIfNegative(options.RestartsMax, "options.RestartsMax");
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.InstanceCpuBudgetPerPeriod, TimeSpan.Zero, "options.InstanceCpuBudgetPerPeriod");
     }
 }

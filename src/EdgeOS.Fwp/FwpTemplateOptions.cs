@@ -56,6 +56,15 @@ public sealed class FwpTemplateOptions
     /// </summary>
     public int RestartsMax { get; set; }
 
+    /// <summary>
+    /// The CPU time each instance may use per budget period (<see cref="FwpRuntimeOptions.BudgetPeriod"/>), on top of
+    /// its tenant's <see cref="FwpTenantOptions.CpuBudgetPerPeriod"/>: an instance over its own budget is deferred to
+    /// the next period (counted as a budget deferral) while other instances, of its tenant or of others, keep running.
+    /// Overrun carries over as debt, one budget paid back per period. <see cref="TimeSpan.Zero"/> (the default) sets
+    /// no per-instance budget. Must not be negative.
+    /// </summary>
+    public TimeSpan InstanceCpuBudgetPerPeriod { get; set; }
+
     /// <summary>The account charged for the template's image and the instances' inboxes; <see langword="null"/> for <see cref="MemoryAccount.Unlimited"/>.</summary>
     public MemoryAccount? Account { get; set; }
 }

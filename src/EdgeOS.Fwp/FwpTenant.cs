@@ -22,7 +22,8 @@ public sealed class FwpTenant
     private readonly long _periodTicks;
     private long _period;
     private long _usedTicks;
-    private long _liveCount;
+    private PaddedCounter _spawnedCount;
+    private long _endedCount;
     private long _handledCount;
     private long _deferralCount;
     private long _faultCount;
@@ -55,7 +56,15 @@ public sealed class FwpTenant
     public CapabilityTable Capabilities { get; }
 
     /// <summary>Live instances of the tenant.</summary>
-    public long LiveCount => Volatile.Read(ref _liveCount);
+    public long LiveCount
+    {
+        get
+        {
+            // Ended first (it never exceeds spawned): a concurrent end between the reads only makes the result smaller.
+            long ended = Volatile.Read(ref _endedCount);
+            return Volatile.Read(ref _spawnedCount.Value) - ended;
+        }
+    }
 
     /// <summary>Messages its instances handled (including ones whose handler faulted).</summary>
     public long HandledCount => Volatile.Read(ref _handledCount);
@@ -115,7 +124,11 @@ public sealed class FwpTenant
         }
     }
 
-    internal void AddLive(long delta) => Interlocked.Add(ref _liveCount, delta);
+    // Spawned (written by spawning threads) and ended (written by workers) are on different cache lines, so that a
+    // spawn and an end on two cores do not pass one line back and forth.
+    internal void CountSpawned() => Interlocked.Increment(ref _spawnedCount.Value);
+
+    internal void CountEnded() => Interlocked.Increment(ref _endedCount);
 
     internal void CountHandled() => Interlocked.Increment(ref _handledCount);
 

@@ -38,6 +38,12 @@ internal sealed class FwpInstance
     private long _id;
     private long _exitRequestedId;
 
+    // The incarnation's own CPU budget (timestamp ticks per budget period; 0: none), its period number and its use.
+    // Read and written only by the worker running the instance (one at a time), so plain fields.
+    private long _budgetTicks;
+    private long _budgetPeriod;
+    private long _budgetUsedTicks;
+
     public FwpInstance(FwpTemplate template)
     {
         Template = template;
@@ -72,6 +78,9 @@ internal sealed class FwpInstance
 
     public int StateValue => Volatile.Read(ref _state);
 
+    /// <summary>Whether the incarnation has its own CPU budget (<see cref="FwpTemplateOptions.InstanceCpuBudgetPerPeriod"/>).</summary>
+    public bool HasBudget => _budgetTicks != 0;
+
     public bool IsExitRequested => Volatile.Read(ref _exitRequestedId) == Volatile.Read(ref _id);
 
     /// <summary>
@@ -93,8 +102,11 @@ internal sealed class FwpInstance
         return (_serial << 32) | _incarnation;
     }
 
-    public void Start(long id, FwpTenant tenant, FwpWorker worker)
+    public void Start(long id, FwpTenant tenant, FwpWorker worker, long budgetTicks)
     {
+        _budgetTicks = budgetTicks;
+        _budgetPeriod = 0;
+        _budgetUsedTicks = 0;
         long quota = Template.InstanceMemoryQuotaBytes;
         MemoryAccount account = quota == MemoryAccount.UnlimitedQuotaBytes ? tenant.Account : new MemoryAccount(tenant.Name, quota, tenant.Account);
         View.ResetAndReassign(account);
@@ -118,6 +130,39 @@ internal sealed class FwpInstance
     {
         Interlocked.Exchange(ref _state, Blocked);
         return (Inbox.HasMessages || IsExitRequested) && TryWake();
+    }
+
+    /// <summary>
+    /// Whether the incarnation used its own budget for the period containing <paramref name="now"/> (false without a
+    /// budget). Rolls the period first: each elapsed period pays back one budget of debt, as for tenants. Worker only.
+    /// </summary>
+    public bool IsOverBudget(long now, long periodTicks)
+    {
+        long budget = _budgetTicks;
+        if (budget == 0)
+        {
+            return false;
+        }
+
+        long period = now / periodTicks;
+        long elapsed = period - _budgetPeriod;
+        if (elapsed > 0)
+        {
+            _budgetPeriod = period;
+            long payBack = elapsed > long.MaxValue / budget ? long.MaxValue : elapsed * budget;
+            _budgetUsedTicks = _budgetUsedTicks > payBack ? _budgetUsedTicks - payBack : 0;
+        }
+
+        return _budgetUsedTicks >= budget;
+    }
+
+    /// <summary>Charges CPU time to the incarnation's own budget (worker only; nothing to do without one).</summary>
+    public void ChargeCpu(long ticks)
+    {
+        if (_budgetTicks != 0)
+        {
+            _budgetUsedTicks += ticks;
+        }
     }
 
     public void RequestExit(long id) => Volatile.Write(ref _exitRequestedId, id);

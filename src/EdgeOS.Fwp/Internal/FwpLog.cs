@@ -22,4 +22,7 @@ internal static partial class FwpLog
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Tenant '{Tenant}' is over its CPU budget; FWP {Id} deferred to the next period")]
     public static partial void Deferred(ILogger logger, string tenant, long id);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "FWP {Id} of tenant '{Tenant}' is over its own CPU budget; deferred to the next period")]
+    public static partial void InstanceDeferred(ILogger logger, long id, string tenant);
 }

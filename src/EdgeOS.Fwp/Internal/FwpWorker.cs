@@ -38,10 +38,12 @@ internal sealed class FwpWorker
 {
     // Thread.SpinWait iterations between two looks at the queues while idle-spinning (a few hundred nanoseconds:
     // short against a wake-up, long enough not to hammer the queues' cache lines that producers write).
-    private const int SpinIterationsPerLook = 20;
+    private const int SpinIterationsPerLook = 4;
 
-    // A power of two: how many looks between two yields of the core while idle-spinning.
-    private const int YieldEveryLooks = 4;
+    // A power of two: how many looks between two yields of the core while idle-spinning. A yield is a system call
+    // (and, on a busy machine, gives the core away for a time slice), so an idle worker that yields often notices a
+    // post late; one that never yields can starve the very thread that would post to it on an oversubscribed machine.
+    private const int YieldEveryLooks = 32;
     private const int StopNone = 0;
     private const int StopDrain = 1;
     private const int StopDrop = 2;
@@ -57,6 +59,9 @@ internal sealed class FwpWorker
     private int _stopMode;
     private int _deferredCount;
     private Thread? _thread;
+
+    /// <summary>Messages handled, instances ended, messages dropped, faults, deferrals: written by this worker only (or by the stop once it exited).</summary>
+    public WorkerCounters Counters;
 
     public FwpWorker(FwpRuntime runtime, int index, int sliceMax, long idleSpinTicks)
     {
@@ -153,7 +158,7 @@ internal sealed class FwpWorker
         FwpTenant tenant = instance.Tenant!;
         FwpDispatcher dispatcher = instance.Template.Dispatcher;
         FwpInbox inbox = instance.Inbox;
-        bool budgeted = tenant.HasBudget && !ignoreBudgets;
+        bool budgeted = (tenant.HasBudget || instance.HasBudget) && !ignoreBudgets;
         long start = budgeted ? _runtime.Time.GetTimestamp() : 0;
         instance.SetState(FwpInstance.Running);
         for (int handled = 0; ; handled++)
@@ -171,10 +176,19 @@ internal sealed class FwpWorker
                 return;
             }
 
-            if (budgeted && tenant.IsOverBudget(start))
+            if (budgeted)
             {
-                Defer(instance, tenant, start);
-                return;
+                if (tenant.IsOverBudget(start))
+                {
+                    Defer(instance, tenant, start, instanceBudget: false);
+                    return;
+                }
+
+                if (instance.IsOverBudget(start, _runtime.BudgetPeriodTicks))
+                {
+                    Defer(instance, tenant, start, instanceBudget: true);
+                    return;
+                }
             }
 
             if (handled == sliceMax)
@@ -197,11 +211,16 @@ internal sealed class FwpWorker
 
             Exception? fault = delivery.Fault;
             tenant.CountHandled();
-            _runtime.CountHandled();
+            Interlocked.Increment(ref Counters.Handled);
             if (budgeted)
             {
                 long now = _runtime.Time.GetTimestamp();
-                tenant.ChargeCpu(now - start);
+                if (tenant.HasBudget)
+                {
+                    tenant.ChargeCpu(now - start);
+                }
+
+                instance.ChargeCpu(now - start);
                 start = now;
             }
 
@@ -218,7 +237,7 @@ internal sealed class FwpWorker
         }
     }
 
-    private void Defer(FwpInstance instance, FwpTenant tenant, long now)
+    private void Defer(FwpInstance instance, FwpTenant tenant, long now, bool instanceBudget)
     {
         instance.SetState(FwpInstance.Ready);
         if (_deferred.Count == 0)
@@ -230,7 +249,8 @@ internal sealed class FwpWorker
         _deferred.Add(instance);
         Volatile.Write(ref _deferredCount, _deferred.Count);
         tenant.CountDeferral();
-        _runtime.CountDeferral(tenant, instance.Id);
+        Interlocked.Increment(ref Counters.Deferrals);
+        _runtime.LogDeferral(tenant, instance.Id, instanceBudget);
     }
 
     /// <summary>Counts and logs a fault; restarts the instance (true: keep running it) or ends it (false).</summary>
@@ -243,16 +263,17 @@ internal sealed class FwpWorker
             _ => FwpEndReason.Faulted,
         };
         tenant.CountFault();
+        Interlocked.Increment(ref Counters.Faults);
         if (instance.RestartCount < instance.Template.RestartsMax)
         {
             instance.RestartCount++;
             instance.ExitAfterMessage = false;
-            _runtime.CountFault(instance, reason, exception, restarted: true);
+            _runtime.LogFault(instance, reason, exception, restarted: true);
             instance.ResetForRestart();
             return true;
         }
 
-        _runtime.CountFault(instance, reason, exception, restarted: false);
+        _runtime.LogFault(instance, reason, exception, restarted: false);
         _runtime.EndInstance(instance, reason, exception);
         return false;
     }
