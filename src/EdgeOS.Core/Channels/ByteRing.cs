@@ -366,7 +366,13 @@ public abstract unsafe partial class ByteRing : IDisposable, IChannelWaitTarget
                 int recordLength = (int)word;
                 if (recordLength <= 0)
                 {
-                    NoteBlocked(position, recordLength);
+                    // As in ReadShared: in SPSC a zero word is simply "nothing yet" (the producer stores its marker
+                    // before it moves the tail), so an empty poll must not read the producer's tail line.
+                    if (recordLength < 0 || _multiProducer)
+                    {
+                        NoteBlocked(position, recordLength);
+                    }
+
                     break;
                 }
 
