@@ -90,8 +90,8 @@ internal sealed class TcpServer : IAsyncDisposable
         int descriptor = (int)socket.SafeHandle.DangerousGetHandle();
         ProtocolSession session = new(context) { Descriptor = descriptor };
         await using NetworkStream stream = new(socket, ownsSocket: true);
-        PipeReader reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16384, minimumReadSize: 4096));
-        PipeWriter writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16384));
+        PipeReader reader = PipeReader.Create(stream, new StreamPipeReaderOptions(BlockPool.Host, bufferSize: BlockPool.BlockSize, minimumReadSize: 4096));
+        PipeWriter writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(BlockPool.Host, minimumBufferSize: BlockPool.BlockSize));
         TenantChannel channel = new(_tenant, session, writer, descriptor, resetAfterEach: false);
         _channels.Add(channel);
         VerboseLog.NewConnection(context, descriptor);
