@@ -137,15 +137,7 @@ internal static class TenantReplay
                 long end = next + count;
                 while (next < end)
                 {
-                    int n = wire.AllocateTransmit(burst.AsSpan(0, (int)Math.Min(Burst, end - next)));
-                    for (int i = 0; i < n; i++)
-                    {
-                        byte[] f = frames[next++ % frames.Length];
-                        f.CopyTo(wire.GetBuffer(burst[i]));
-                        burst[i] = burst[i].WithLength(f.Length);
-                    }
-
-                    wire.Transmit(burst.AsSpan(0, n));
+                    TransmitBurst(wire, frames, burst, ref next, end);
                     while (steer.Poll() > 0)
                     {
                         foreach (var c in consumers)
@@ -193,20 +185,26 @@ internal static class TenantReplay
         }
     }
 
+    // Puts the next frames of the replay (up to one burst, not past end) on the wire.
+    private static void TransmitBurst(MemoryPort wire, byte[][] frames, Frame[] burst, ref long next, long end)
+    {
+        int n = wire.AllocateTransmit(burst.AsSpan(0, (int)Math.Min(Burst, end - next)));
+        for (int i = 0; i < n; i++)
+        {
+            byte[] f = frames[next++ % frames.Length];
+            f.CopyTo(wire.GetBuffer(burst[i]));
+            burst[i] = burst[i].WithLength(f.Length);
+        }
+
+        wire.Transmit(burst.AsSpan(0, n));
+    }
+
     private static void Replay(TenantHost host, MemoryPort wire, byte[][] frames, Frame[] burst, ref long next, long packets)
     {
         long end = next + packets;
         while (next < end)
         {
-            int n = wire.AllocateTransmit(burst.AsSpan(0, (int)Math.Min(Burst, end - next)));
-            for (int i = 0; i < n; i++)
-            {
-                byte[] f = frames[next++ % frames.Length];
-                f.CopyTo(wire.GetBuffer(burst[i]));
-                burst[i] = burst[i].WithLength(f.Length);
-            }
-
-            wire.Transmit(burst.AsSpan(0, n));
+            TransmitBurst(wire, frames, burst, ref next, end);
             while (host.Poll() > 0)
             {
             }
