@@ -44,8 +44,8 @@ done
 
 # XdpPort again with veth's NAPI threaded (/sys/class/net/<dev>/threaded, writable once the XDP program has created
 # the NAPI instances): the XDP program and the copy into the UMEM run in a kernel thread the scheduler can put on the
-# other core, instead of in softirq on the sender's core. The kernel socket path has no NAPI to thread on veth (it goes
-# through netif_rx unless GRO is on), so this row has no socket counterpart.
+# other core, instead of in softirq on the sender's core. The kernel socket path has no NAPI on veth unless GRO is on,
+# so its counterpart rows (after this one) turn GRO on with ethtool and thread the NAPI the same way.
 dotnet "$APP" recv-xdp "$HOST" $PORT "$SECONDS_EACH" sleep 2> >(sed 's/XdpPort (sleep)/XdpPort (sleep, threaded NAPI)/' >&2) \
   | sed 's/XdpPort (sleep)     /XdpPort (threaded NAPI)/' &
 RECV=$!
@@ -56,6 +56,24 @@ SEND=$!
 wait $RECV
 wait $SEND || true
 
+
+# The kernel socket with the same help: GRO on (veth then receives through NAPI) and that NAPI threaded.
+command -v ethtool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q ethtool >/dev/null 2>&1 || true
+if command -v ethtool >/dev/null && ethtool -K "$HOST" gro on 2>/dev/null && echo 1 > "/sys/class/net/$HOST/threaded"; then
+  for mode in sleep spin; do
+    dotnet "$APP" recv-socket $HOST_IP $PORT "$SECONDS_EACH" $mode \
+      | sed "s/Socket ($mode)      /Socket ($mode, GRO+thr)/" &
+    RECV=$!
+    sleep 2
+    ip netns exec "$NS" dotnet "$APP" send "$PEER" "$HOST_MAC" $PEER_IP $HOST_IP $PORT $((SECONDS_EACH + 3)) &
+    SEND=$!
+    wait $RECV
+    wait $SEND || true
+  done
+  ethtool -K "$HOST" gro off 2>/dev/null || true
+else
+  echo "(no socket row with GRO and threaded NAPI: ethtool is missing or the kernel refused)"
+fi
 echo
 echo "| echo server          |  samples |   lost | median (us) |  p99 (us) |"
 echo "|----------------------|---------:|-------:|-----------:|----------:|"
