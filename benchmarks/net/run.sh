@@ -25,6 +25,22 @@ ip -n "$NS" addr add $PEER_IP/30 dev "$PEER"; ip -n "$NS" link set "$PEER" up
 HOST_MAC=$(cat /sys/class/net/$HOST/address)
 
 echo "machine: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+# One row: starts a receiver (the arguments after the first two), gives it 2 s to bind, threads veth's NAPI when asked,
+# then floods it from the namespace. $1: a sed -E script renaming the row in its output ('' for none); $2: "thread"
+# to write /sys/class/net/<dev>/threaded once the receiver is up (possible only once veth has NAPI instances).
+measure() {
+  local rename=${1:-s/^//} thread=$2
+  shift 2
+  dotnet "$APP" "$@" 2> >(sed -E "$rename" >&2) | sed -E "$rename" &
+  RECV=$!
+  sleep 2
+  if [ "$thread" = thread ]; then echo 1 > "/sys/class/net/$HOST/threaded"; fi
+  ip netns exec "$NS" dotnet "$APP" send "$PEER" "$HOST_MAC" $PEER_IP $HOST_IP $PORT $((SECONDS_EACH + 3)) &
+  SEND=$!
+  wait $RECV
+  wait $SEND || true
+}
+
 echo "| receiver             |      packets |      s |    packets/s | B/packet |"
 echo "|----------------------|-------------:|-------:|-------------:|---------:|"
 # Each receiver twice: "sleep" blocks in recv(2) / poll(2) whenever nothing is ready (each wake-up is an IPI sent from
@@ -33,42 +49,21 @@ echo "|----------------------|-------------:|-------:|-------------:|---------:|
 for receiver in "recv-socket $HOST_IP $PORT|sleep" "recv-socket $HOST_IP $PORT|spin" "recv-packet $HOST|sleep" \
                 "recv-packet $HOST|spin" "recv-xdp $HOST $PORT|sleep" "recv-xdp $HOST $PORT|spin" "recv-xdp $HOST $PORT|spin50"; do
   # shellcheck disable=SC2086
-  dotnet "$APP" ${receiver%%|*} "$SECONDS_EACH" ${receiver#*|} &
-  RECV=$!
-  sleep 2
-  ip netns exec "$NS" dotnet "$APP" send "$PEER" "$HOST_MAC" $PEER_IP $HOST_IP $PORT $((SECONDS_EACH + 3)) &
-  SEND=$!
-  wait $RECV
-  wait $SEND || true
+  measure '' no ${receiver%%|*} "$SECONDS_EACH" ${receiver#*|}
 done
 
 # XdpPort again with veth's NAPI threaded (/sys/class/net/<dev>/threaded, writable once the XDP program has created
 # the NAPI instances): the XDP program and the copy into the UMEM run in a kernel thread the scheduler can put on the
 # other core, instead of in softirq on the sender's core. The kernel socket path has no NAPI on veth unless GRO is on,
 # so its counterpart rows (after this one) turn GRO on with ethtool and thread the NAPI the same way.
-dotnet "$APP" recv-xdp "$HOST" $PORT "$SECONDS_EACH" sleep 2> >(sed 's/XdpPort (sleep)/XdpPort (sleep, threaded NAPI)/' >&2) \
-  | sed 's/XdpPort (sleep)     /XdpPort (threaded NAPI)/' &
-RECV=$!
-sleep 2
-echo 1 > "/sys/class/net/$HOST/threaded"
-ip netns exec "$NS" dotnet "$APP" send "$PEER" "$HOST_MAC" $PEER_IP $HOST_IP $PORT $((SECONDS_EACH + 3)) &
-SEND=$!
-wait $RECV
-wait $SEND || true
-
+measure 's/XdpPort \(sleep\) +\|/XdpPort (threaded NAPI) |/; s/XdpPort \(sleep\):/XdpPort (threaded NAPI):/' thread \
+  recv-xdp "$HOST" $PORT "$SECONDS_EACH" sleep
 
 # The kernel socket with the same help: GRO on (veth then receives through NAPI) and that NAPI threaded.
 command -v ethtool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q ethtool >/dev/null 2>&1 || true
 if command -v ethtool >/dev/null && ethtool -K "$HOST" gro on 2>/dev/null && echo 1 > "/sys/class/net/$HOST/threaded"; then
   for mode in sleep spin; do
-    dotnet "$APP" recv-socket $HOST_IP $PORT "$SECONDS_EACH" $mode \
-      | sed "s/Socket ($mode)      /Socket ($mode, GRO+thr)/" &
-    RECV=$!
-    sleep 2
-    ip netns exec "$NS" dotnet "$APP" send "$PEER" "$HOST_MAC" $PEER_IP $HOST_IP $PORT $((SECONDS_EACH + 3)) &
-    SEND=$!
-    wait $RECV
-    wait $SEND || true
+    measure "s/Socket \($mode\) +\|/Socket ($mode, GRO+thr) |/" no recv-socket $HOST_IP $PORT "$SECONDS_EACH" $mode
   done
   ethtool -K "$HOST" gro off 2>/dev/null || true
 else
