@@ -52,15 +52,11 @@ public sealed class AllocationTests
     [Fact]
     public void GetAndSetThroughTheTenantsFwpAllocateNothingPerRequest()
     {
-        const long maxBytes = 8L << 20;
-        const long itemSizeMax = 1 << 20;
         ChannelTable channels = new();
         using FwpRuntime runtime = new(new FwpRuntimeOptions { WorkerCount = 0 });
-        using FwpTemplate template = FwpTemplate.Create<MemcachedProgram>(
-            new FwpTemplateOptions { StateSizeBytes = ItemStore.RequiredAreaBytes(maxBytes, itemSizeMax), InboxSizeBytes = 4096 },
-            new TemplateArgument(maxBytes, itemSizeMax, 1_700_000_000, channels));
+        using FwpTemplate template = TenantTemplates.Create(channels);
         HostOptions options = HostOptions.Parse(["-m", "8"], out string? error) ?? throw new InvalidOperationException(error);
-        Tenant tenant = new(0, options, runtime, template, new ManualStoreClock(1_700_000_000));
+        Tenant tenant = new(0, options, runtime, template, new ManualStoreClock(TenantTemplates.Now));
         ArrayBufferWriter<byte> output = new(1 << 20);
         TenantChannel channel = new(tenant, new ProtocolSession(tenant.Context), output, descriptor: 0, resetAfterEach: false);
         channels.Add(channel);

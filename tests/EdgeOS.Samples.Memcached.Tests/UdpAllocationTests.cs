@@ -18,17 +18,13 @@ public sealed class UdpAllocationTests
     [Fact]
     public async Task UdpBatchesThroughTheFrontEndAndTheTenantsFwpAllocateNothingPerRequest()
     {
-        const long maxBytes = 8L << 20;
-        const long itemSizeMax = 1 << 20;
         ChannelTable channels = new();
         using FwpRuntime runtime = new(new FwpRuntimeOptions { WorkerCount = 0 });
-        using FwpTemplate template = FwpTemplate.Create<MemcachedProgram>(
-            new FwpTemplateOptions { StateSizeBytes = ItemStore.RequiredAreaBytes(maxBytes, itemSizeMax), InboxSizeBytes = 4096 },
-            new TemplateArgument(maxBytes, itemSizeMax, 1_700_000_000, channels));
+        using FwpTemplate template = TenantTemplates.Create(channels);
         int port = Processes.FreePorts(1);
         HostOptions options = HostOptions.Parse(["-m", "8", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], out string? error)
             ?? throw new InvalidOperationException(error);
-        Tenant tenant = new(0, options, runtime, template, new ManualStoreClock(1_700_000_000));
+        Tenant tenant = new(0, options, runtime, template, new ManualStoreClock(TenantTemplates.Now));
         UdpServer udp = new(System.Net.IPAddress.Loopback, channels, receivers: 1);
         udp.Add(tenant);
         udp.Start();
