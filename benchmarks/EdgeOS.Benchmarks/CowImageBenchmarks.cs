@@ -85,24 +85,37 @@ public class CowImageBenchmarks
         using MemoryMappedViewAccessor writer = _mappedFile.CreateViewAccessor(0, ImageSizeBytes, MemoryMappedFileAccess.ReadWrite);
         writer.WriteArray(0, _contents, 0, _contents.Length);
 
-        // Warm the pools the way a running host would have them, and run every slow path often enough that tiered
-        // compilation has optimized it: the *_Batch benchmarks invoke their method only once per iteration.
+        // Warm the pools the way a running host would have them, and run every slow path long enough that tiered
+        // compilation has optimized it: the *_Batch benchmarks invoke their method only once per iteration, so the
+        // measured iterations alone would run tier-0 code. Call counting starts only after 100 ms without new tier-0
+        // methods, so the warm-up runs for a time, not a number of rounds, then leaves the background compiler time to
+        // install the tier-1 code, then runs a few more rounds on it.
         _managed.RentView().Return();
         _kernel?.RentView().Return();
-        for (int round = 0; round < 200; round++)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int round = 0; round < 10_000 && (round < 200 || clock.ElapsedMilliseconds < 1000); round++)
         {
-            DirtyManagedBatch();
-            Managed_ResetDirty_Batch();
-            DirtyManagedWarmBatch();
-            Managed_ResetDirty_WarmBatch();
-            if (round < 20)
-            {
-                DirtyKernelBatch();
-                Kernel_ResetDirty_Batch();
-            }
+            WarmRound(kernel: round < 20);
         }
 
-        Thread.Sleep(500);
+        Thread.Sleep(300);
+        for (int round = 0; round < 20; round++)
+        {
+            WarmRound(kernel: false);
+        }
+    }
+
+    private void WarmRound(bool kernel)
+    {
+        DirtyManagedBatch();
+        Managed_ResetDirty_Batch();
+        DirtyManagedWarmBatch();
+        Managed_ResetDirty_WarmBatch();
+        if (kernel)
+        {
+            DirtyKernelBatch();
+            Kernel_ResetDirty_Batch();
+        }
     }
 
     [GlobalCleanup]
