@@ -23,6 +23,8 @@ void OnSignal(PosixSignalContext context)
     stop.Cancel();
 }
 
+// Like memcached, answer SIGINT even when started with it ignored (a background job of a non-interactive shell).
+EdgeOS.Samples.Shared.InterruptSignal.StopIgnoring();
 using PosixSignalRegistration onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using PosixSignalRegistration onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 

@@ -289,10 +289,12 @@ public sealed class HostTests
         Assert.Equal("END\r\n", Ask(host.PortBase + 1, "get k\r\n"));
     }
 
-    [Fact]
-    public void InterruptShutsTheHostDownCleanly()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // started with SIGINT ignored, as a background job of a non-interactive shell: memcached still stops
+    public void InterruptShutsTheHostDownCleanly(bool interruptIgnored)
     {
-        using HostProcess host = new(tenants: 2);
+        using HostProcess host = new(tenants: 2, interruptIgnored: interruptIgnored);
         using (Connection c = new(host.PortBase))
         {
             Assert.Equal("STORED\r\n", Encoding.Latin1.GetString(c.Exchange("set k 0 0 1\r\nx\r\n"u8.ToArray())));

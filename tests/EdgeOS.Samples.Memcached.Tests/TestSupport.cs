@@ -279,13 +279,19 @@ internal static class Processes
 /// <summary>Our host started as a process on free ports.</summary>
 internal sealed class HostProcess : IDisposable
 {
-    public HostProcess(int tenants = 1, string extra = "")
+    /// <param name="tenants">--tenants.</param>
+    /// <param name="extra">More command-line arguments.</param>
+    /// <param name="interruptIgnored">Start the host with SIGINT ignored, as a non-interactive shell starts a background job.</param>
+    public HostProcess(int tenants = 1, string extra = "", bool interruptIgnored = false)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "EdgeOS.Samples.Memcached.dll");
         for (int attempt = 1; ; attempt++)
         {
             PortBase = Processes.FreePorts(tenants);
-            Process = Processes.Start("dotnet", $"\"{dll}\" --tenants {tenants} --port-base {PortBase} {extra}");
+            string command = $"\"{dll}\" --tenants {tenants} --port-base {PortBase} {extra}";
+            Process = interruptIgnored
+                ? Processes.Start("/bin/sh", $"-c \"trap '' INT; exec dotnet {command.Replace("\"", "\\\"", StringComparison.Ordinal)}\"")
+                : Processes.Start("dotnet", command);
             if (Processes.WaitForPorts(PortBase, tenants, Process, retryOnAddressInUse: attempt < 3))
             {
                 return;
