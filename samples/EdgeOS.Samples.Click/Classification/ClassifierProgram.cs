@@ -66,17 +66,18 @@ internal sealed class ClassifierProgram
 
     /// <summary>
     /// Compiles IPFilter rules <c>ACTION EXPR</c>: <c>allow</c> is output 0, <c>deny</c>/<c>drop</c> drop, a number N
-    /// is output N. The output count is one more than the highest output named (at least 1).
+    /// is output N. The output count is one more than the highest output named (at least 1). With
+    /// <paramref name="connectedOutputs"/> (the element's output count) a slot at or past it is refused as Click refuses it.
     /// </summary>
     /// <exception cref="ClickConfigurationException">A rule is malformed.</exception>
-    public static ClassifierProgram CompileIPFilter(IReadOnlyList<string> rules)
+    public static ClassifierProgram CompileIPFilter(IReadOnlyList<string> rules, int? connectedOutputs = null)
     {
         ArgumentNullException.ThrowIfNull(rules);
         var parsed = new List<(ClassifierExpression Expression, int Output)>(rules.Count);
         int outputs = 1;
         for (int i = 0; i < rules.Count; i++)
         {
-            (int output, ClassifierExpression expression) = IPFilterParser.ParseRule(rules[i], i);
+            (int output, ClassifierExpression expression) = IPFilterParser.ParseRule(rules[i], i, connectedOutputs);
             parsed.Add((expression, output));
             outputs = Math.Max(outputs, output + 1);
         }

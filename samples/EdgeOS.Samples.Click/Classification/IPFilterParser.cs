@@ -76,11 +76,21 @@ internal static class IPFilterParser
         Field,
     }
 
-    /// <summary>Parses an IPFilter rule into its output (-1 for drop) and expression.</summary>
-    public static (int Output, ClassifierExpression Expression) ParseRule(string rule, int slot)
+    /// <summary>
+    /// Parses an IPFilter rule into its output (-1 for drop) and expression, with Click's messages (elements/ip/ipfilter.cc):
+    /// an empty rule is <c>empty pattern N</c>; a slot word that is no action or integer is <c>unknown slot ID 'X'</c>; an
+    /// integer slot below 0 or (when <paramref name="outputs"/> is known) not below it is <c>slot 'N' out of range</c>; a
+    /// slot word alone (or followed by <c>-</c>, <c>any</c>, <c>all</c>) matches every packet.
+    /// </summary>
+    public static (int Output, ClassifierExpression Expression) ParseRule(string rule, int slot, int? outputs = null)
     {
         ArgumentNullException.ThrowIfNull(rule);
         string trimmed = rule.Trim();
+        if (trimmed.Length == 0)
+        {
+            throw new ClickConfigurationException($"empty pattern {slot}");
+        }
+
         int space = trimmed.IndexOfAny([' ', '\t', '\n', '\r']);
         string action = space < 0 ? trimmed : trimmed[..space];
         string rest = space < 0 ? "" : trimmed[(space + 1)..];
@@ -93,21 +103,31 @@ internal static class IPFilterParser
         {
             output = -1;
         }
-        else if (action.Length > 0 && action.All(char.IsAsciiDigit) && int.TryParse(action, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port < 65536)
+        else if (ClickValuesInteger(action) is long port)
         {
-            output = port;
+            if (port < 0 || port > ushort.MaxValue || (outputs is int n && port >= n))
+            {
+                throw new ClickConfigurationException(string.Create(CultureInfo.InvariantCulture, $"pattern {slot}: slot '{port}' out of range"));
+            }
+
+            output = (int)port;
         }
         else
         {
-            throw new ClickConfigurationException($"pattern {slot}: unknown action '{action}'");
+            throw new ClickConfigurationException($"pattern {slot}: unknown slot ID '{action}'");
         }
 
-        if (rest.Trim().Length == 0)
-        {
-            throw new ClickConfigurationException($"pattern {slot}: empty pattern");
-        }
+        return (output, rest.Trim().Length == 0 ? ClassifierExpression.True : ParsePattern(rest, slot));
+    }
 
-        return (output, ParsePattern(rest, slot));
+    /// <summary>An integer slot word as Click's IntArg reads it (decimal, 0x hex, 0 octal, sign), or null.</summary>
+    private static long? ClickValuesInteger(string word)
+    {
+        string digits = word.StartsWith('-') || word.StartsWith('+') ? word[1..] : word;
+        return digits.Length > 0 && char.IsAsciiDigit(digits[0])
+            && EdgeOS.Samples.Click.Runtime.ClickValues.TryParseInteger(digits, out ulong v) && v <= int.MaxValue
+            ? (word.StartsWith('-') ? -(long)v : (long)v)
+            : null;
     }
 
     /// <summary>Parses one IPClassifier pattern.</summary>
@@ -130,7 +150,7 @@ internal static class IPFilterParser
         ClassifierExpression result = parser.ParseExpression();
         if (parser.Position < tokens.Count)
         {
-            throw parser.Error(tokens[parser.Position] == ")" ? "unmatched ')'" : $"syntax error near '{tokens[parser.Position]}'");
+            throw parser.Error($"garbage after expression at '{tokens[parser.Position]}'");
         }
 
         return result;
@@ -233,7 +253,7 @@ internal static class IPFilterParser
                 ClassifierExpression then = ParseExpression();
                 if (Peek() != ":")
                 {
-                    throw Error("'?' without ':'");
+                    throw Error("missing ':' in ternary expression");
                 }
 
                 Position++;
@@ -294,12 +314,22 @@ internal static class IPFilterParser
             if (token is "not" or "!")
             {
                 Position++;
+                if (Peek() is null or ")" or "or" or "||" or "?" or ":" or "and" or "&&")
+                {
+                    throw Error($"missing expression after '{token}'");
+                }
+
                 return ClassifierExpression.Not(ParseFactor());
             }
 
             if (token == "(")
             {
                 Position++;
+                if (Peek() is null or ")")
+                {
+                    throw Error("missing expression after '('");
+                }
+
                 ClassifierExpression inner = ParseExpression();
                 if (Peek() != ")")
                 {

@@ -43,6 +43,12 @@ Multi-tenant mode (EdgeOS):
       --tenants N               Run N tenants of the configuration, each an FWP
                                 with its own router state; packets enter each
                                 tenant at its FromSteering element.
+      --device IFACE            Steer the frames received on interface IFACE to
+                                the tenants until interrupted; a tenant's
+                                ToDevice(IFACE) transmits on IFACE.
+      --method LINUX|XDP        How --device opens IFACE, as FromDevice's METHOD:
+                                LINUX (AF_PACKET, every frame; the default) or
+                                XDP (AF_XDP; only UDP to the tenants' ports).
       --replay FILE             Steer the frames of pcap FILE to the tenants.
       --steer port|5tuple       Steer by UDP/TCP destination port (tenant K gets
                                 port PORT-BASE+K; default) or by 5-tuple hash.
@@ -52,6 +58,9 @@ Multi-tenant mode (EdgeOS):
       --tenant-restarts N       Restart a faulted tenant up to N times.
   -h K:ELEMENT.H                Tenant K's handler; '*:' or no prefix: every
                                 tenant's, each under a 'K:ELEMENT.H:' header.
+  -h host:H                     The host's counts: unmatched (frames steered to
+                                no tenant), dropped (not handed to a tenant),
+                                transmitted (frames sent for the tenants).
 
 """;
 
@@ -69,6 +78,8 @@ Multi-tenant mode (EdgeOS):
         var handlers = new List<string>();
         int tenants = 0;
         string? replay = null;
+        string? device = null;
+        string? deviceMethod = null;
         string steer = "port";
         int portBase = 10000;
         int tenantWorkers = 0;
@@ -211,6 +222,28 @@ Multi-tenant mode (EdgeOS):
 
                     replay = r;
                     break;
+                case "--device":
+                    if (!NeedValue(out string dev))
+                    {
+                        return 1;
+                    }
+
+                    device = dev;
+                    break;
+                case "--method":
+                    if (!NeedValue(out string m))
+                    {
+                        return 1;
+                    }
+
+                    if (m is not ("LINUX" or "XDP" or "DEFAULT"))
+                    {
+                        stderr.Write($"click: '--method' expects 'LINUX' or 'XDP', not '{m}'\n{Usage}");
+                        return 1;
+                    }
+
+                    deviceMethod = m;
+                    break;
                 case "--steer":
                     if (!NeedValue(out string st))
                     {
@@ -301,11 +334,18 @@ Multi-tenant mode (EdgeOS):
             return WriteOutput(output ?? "-", ClickLanguage.Flatten(graph), stdout, stderr) ? 0 : 1;
         }
 
-        if (tenants > 0 || replay is not null)
+        if (tenants > 0 || replay is not null || device is not null || deviceMethod is not null)
         {
-            if (tenants == 0 || replay is null || simtime)
+            string? wrong =
+                device is not null && replay is not null ? "'--device IFACE' and '--replay FILE' exclude each other"
+                : tenants == 0 ? $"'{(device is not null ? "--device" : replay is not null ? "--replay" : "--method")}' needs '--tenants N'"
+                : device is null && replay is null ? "'--tenants N' needs '--device IFACE' (a live interface) or '--replay FILE' (a pcap)"
+                : deviceMethod is not null && device is null ? "'--method' applies to '--device IFACE' only"
+                : simtime ? "'--simtime' is not available in tenant mode"
+                : null;
+            if (wrong is not null)
             {
-                stderr.Write($"click: {(simtime ? "'--simtime' is not available in tenant mode" : "'--tenants N' and '--replay FILE' go together")}\n{Usage}");
+                stderr.Write($"click: {wrong}\n{Usage}");
                 return 1;
             }
 
@@ -318,7 +358,12 @@ Multi-tenant mode (EdgeOS):
                 RestartsMax = tenantRestarts,
                 Chatter = stderr,
             };
-            return RunTenants(graph, text, errors, tenantOptions, replay, quit, output, handlers, stdout, stderr, noWarnings);
+            if (device is not null)
+            {
+                return RunTenantsOnDevice(graph, text, errors, tenantOptions, device, deviceMethod ?? "LINUX", quit, output, handlers, stdout, stderr, noWarnings);
+            }
+
+            return RunTenants(graph, text, errors, tenantOptions, replay!, quit, output, handlers, stdout, stderr, noWarnings);
         }
 
         var master = new Master(simtime) { Chatter = stderr };
@@ -406,11 +451,8 @@ Multi-tenant mode (EdgeOS):
             using (port)
             {
                 using var cts = new CancellationTokenSource();
-                using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
-                {
-                    ctx.Cancel = true;
-                    cts.Cancel();
-                });
+                using PosixSignalRegistration sigint = CancelOn(PosixSignal.SIGINT, cts);
+                using PosixSignalRegistration sigterm = CancelOn(PosixSignal.SIGTERM, cts);
                 host.Attach(port);
                 while (!cts.IsCancellationRequested && (host.Poll() > 0 || !port.IsReplayFinished))
                 {
@@ -420,6 +462,11 @@ Multi-tenant mode (EdgeOS):
             }
         }
 
+        return FinishTenants(host, handlers, stdout, stderr);
+    }
+
+    private static int FinishTenants(Tenants.TenantHost host, List<string> handlers, TextWriter stdout, TextWriter stderr)
+    {
         foreach (Tenants.ClickTenant t in host.Tenants)
         {
             if (t.Fault is not null)
@@ -429,6 +476,87 @@ Multi-tenant mode (EdgeOS):
         }
 
         return CallTenantHandlers(host, handlers, stdout, stderr) ? 0 : 1;
+    }
+
+    private static PosixSignalRegistration CancelOn(PosixSignal signal, CancellationTokenSource cts) =>
+        PosixSignalRegistration.Create(signal, ctx =>
+        {
+            ctx.Cancel = true;
+            cts.Cancel();
+        });
+
+    /// <summary>
+    /// <c>click --tenants N --device IFACE</c>: opens IFACE as FromDevice would with METHOD <paramref name="method"/>
+    /// (XDP: its program redirects only UDP to the tenants' ports, or all UDP with 5-tuple steering), builds the
+    /// tenants with IFACE as their ToDevice's device, and steers IFACE's frames to them until SIGINT or SIGTERM.
+    /// </summary>
+    private static int RunTenantsOnDevice(
+        RouterGraph graph,
+        string text,
+        ClickErrors errors,
+        Tenants.TenantHostOptions options,
+        string device,
+        string method,
+        bool quit,
+        string? output,
+        List<string> handlers,
+        TextWriter stdout,
+        TextWriter stderr,
+        bool noWarnings)
+    {
+        bool byPort = options.Steering == Tenants.TenantSteering.DestinationPort;
+        int low = byPort ? Math.Clamp(options.PortBase, 0, 65535) : 0;
+        int high = byPort ? Math.Clamp(options.PortBase + options.Tenants - 1, 0, 65535) : 65535;
+        if (!Elements.DeviceTable.TryOpenPort(device, method, low, high, out Elements.OpenDevice? open, out string? error))
+        {
+            stderr.Write($"click: {error}\n");
+            return 1;
+        }
+
+        using (open)
+        {
+            var egress = new Tenants.TenantEgress(device, open!.Port.FrameCapacityBytes);
+            var withDevice = new Tenants.TenantHostOptions
+            {
+                Tenants = options.Tenants,
+                Steering = options.Steering,
+                PortBase = options.PortBase,
+                Workers = options.Workers,
+                RestartsMax = options.RestartsMax,
+                Chatter = options.Chatter,
+                Egress = egress,
+            };
+            using Tenants.TenantHost? host = Tenants.TenantHost.Create(graph, text, errors, withDevice);
+            WriteErrors(errors, stderr, noWarnings);
+            if (host is null)
+            {
+                return 1;
+            }
+
+            if (output is not null && !WriteOutput(output, ClickLanguage.Flatten(graph), stdout, stderr))
+            {
+                return 1;
+            }
+
+            if (!quit)
+            {
+                using var cts = new CancellationTokenSource();
+                using PosixSignalRegistration sigint = CancelOn(PosixSignal.SIGINT, cts);
+                using PosixSignalRegistration sigterm = CancelOn(PosixSignal.SIGTERM, cts);
+                try
+                {
+                    host.RunDevice(open.Port, open.Wait, cts.Token);
+                }
+                catch (IOException ex)
+                {
+                    host.Stop();
+                    stderr.Write($"click: {device}: {ex.Message}\n");
+                    return 1;
+                }
+            }
+
+            return FinishTenants(host, handlers, stdout, stderr);
+        }
     }
 
     /// <summary>
@@ -447,7 +575,11 @@ Multi-tenant mode (EdgeOS):
             string prefix = colon < 0 ? "*" : spec[..colon];
             string rest = colon < 0 ? spec : spec[(colon + 1)..];
             glob |= rest.IndexOfAny(['*', '?', '[']) >= 0;
-            if (prefix == "*")
+            if (prefix == "host")
+            {
+                calls.Add((-1, rest));
+            }
+            else if (prefix == "*")
             {
                 for (int k = 0; k < n; k++)
                 {
@@ -468,10 +600,46 @@ Multi-tenant mode (EdgeOS):
         bool printNames = calls.Count > 1 || glob;
         foreach ((int k, string spec) in calls)
         {
+            if (k < 0)
+            {
+                ok &= CallHostHandler(host, spec, stdout, stderr, printNames);
+                continue;
+            }
+
             ok &= CallHandlers(host.RouterOf(k), [spec], stdout, stderr, string.Create(CultureInfo.InvariantCulture, $"{k}:"), printNames);
         }
 
         return ok;
+    }
+
+    /// <summary><c>-h host:H</c>: the host's own counts (unmatched, dropped, transmitted), printed like a handler.</summary>
+    private static bool CallHostHandler(Tenants.TenantHost host, string handler, TextWriter stdout, TextWriter stderr, bool printName)
+    {
+        long? value = handler switch
+        {
+            "unmatched" => host.UnmatchedFrames,
+            "dropped" => host.DroppedFrames,
+            "transmitted" => host.Egress?.TransmittedFrames ?? 0,
+            _ => null,
+        };
+        if (value is null)
+        {
+            stderr.Write($"click: no 'host:{handler}' handler (the host has unmatched, dropped, transmitted)\n");
+            return false;
+        }
+
+        if (printName)
+        {
+            stdout.Write($"host:{handler}:\n");
+        }
+
+        stdout.Write(string.Create(CultureInfo.InvariantCulture, $"{value}\n"));
+        if (printName)
+        {
+            stdout.Write('\n');
+        }
+
+        return true;
     }
 
     private static bool IsVariableName(string s) =>

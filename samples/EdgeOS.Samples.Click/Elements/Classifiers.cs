@@ -89,5 +89,5 @@ internal sealed class IPFilter : ClassifierElement
 {
     protected override bool OneOutputPerArgument => false;
 
-    protected override ClassifierProgram Compile(List<string> arguments) => ClassifierProgram.CompileIPFilter(arguments);
+    protected override ClassifierProgram Compile(List<string> arguments) => ClassifierProgram.CompileIPFilter(arguments, NOutputs);
 }

@@ -39,6 +39,26 @@ internal static class DeviceTable
             return true;
         }
 
+        if (!TryOpenPort(device, method, udpLow, udpHigh, out open, out string? error))
+        {
+            return errors.Error(error!);
+        }
+
+        router.SharedResources[key] = open!;
+        return true;
+    }
+
+    /// <summary>
+    /// Opens <paramref name="device"/> as FromDevice does: METHOD XDP gives an AF_XDP <see cref="XdpPort"/> whose program
+    /// redirects UDP to ports <paramref name="udpLow"/>..<paramref name="udpHigh"/> (the rest stays with the kernel);
+    /// LINUX or DEFAULT an AF_PACKET <see cref="PacketSocketPort"/> that sees every frame. On failure
+    /// <paramref name="error"/> is Click-style: <c>DEVICE: No such device</c>, or the port's message (a missing
+    /// privilege names the capability).
+    /// </summary>
+    public static bool TryOpenPort(string device, string method, int udpLow, int udpHigh, out OpenDevice? open, out string? error)
+    {
+        open = null;
+        error = null;
         try
         {
             if (method == "XDP")
@@ -51,22 +71,23 @@ internal static class DeviceTable
                 var ps = new PacketSocketPort(new PacketSocketPortOptions { InterfaceName = device, BlockTimeoutMilliseconds = 1 });
                 open = new OpenDevice(ps, ps.WaitForReceive, "LINUX");
             }
+
+            return true;
         }
         catch (ArgumentException)
         {
-            return errors.Error($"{device}: No such device");
+            error = $"{device}: No such device";
         }
         catch (NetPrivilegeException ex)
         {
-            return errors.Error($"{device}: {ex.Message}");
+            error = $"{device}: {ex.Message}";
         }
         catch (Exception ex) when (ex is IOException or PlatformNotSupportedException)
         {
-            return errors.Error($"{device}: {ex.Message}");
+            error = $"{device}: {ex.Message}";
         }
 
-        router.SharedResources[key] = open;
-        return true;
+        return false;
     }
 
     /// <summary>Parses <c>LOW-HIGH</c> (or one port) for XDP_UDP_PORTS.</summary>
@@ -91,7 +112,7 @@ internal static class DeviceTable
 internal sealed class FromDevice : Element, IDriverSelectable
 {
     /// <inheritdoc/>
-    public override string? TenantRefusal => "not available in tenant mode: devices belong to the host in tenant mode, which steers their traffic to the tenants: use FromSteering";
+    public override string? TenantRefusal => "not available in tenant mode: devices belong to the host, which steers their traffic to the tenants (click --tenants N --device IFACE): use FromSteering";
 
     private string _device = string.Empty;
     private int _burst = 32;
@@ -200,13 +221,17 @@ internal sealed class FromDevice : Element, IDriverSelectable
 
 /// <summary>
 /// ToDevice(DEVNAME; BURST, QUIET, METHOD): transmits packets on a Linux interface through the device's port (each
-/// packet copied once into a transmit frame). In pull context a task pulls up to BURST packets per run.
-/// Handlers count, drops.
+/// packet copied once into a transmit frame; a packet the device cannot take now is dropped and counted). In pull
+/// context a task pulls up to BURST packets per run. In tenant mode with <c>--device IFACE</c>, DEVNAME must be IFACE:
+/// the tenant's packets go to its own <see cref="Tenants.TenantTransmitQueue"/> (dropped and counted when it is
+/// full), which the host's device thread transmits (METHOD is then the host's: <c>--method</c>). Handlers count, drops.
 /// </summary>
 internal sealed class ToDevice : Element
 {
     /// <inheritdoc/>
-    public override string? TenantRefusal => "not available in tenant mode: devices belong to the host in tenant mode (tenants do not transmit on them)";
+    public override string? TenantRefusal => _egress is null
+        ? "not available in tenant mode without a device: give the host --device IFACE to transmit on IFACE"
+        : null;
 
     private string _device = string.Empty;
     private int _burst = 16;
@@ -216,6 +241,8 @@ internal sealed class ToDevice : Element
     private IEmptyNotifier? _notifier;
     private long _count;
     private long _drops;
+    private Tenants.TenantEgress? _egress;
+    private Tenants.TenantTransmitQueue? _queue;
     private readonly Frame[] _one = new Frame[1];
 
     public override string PortCount => "1/0";
@@ -243,7 +270,18 @@ internal sealed class ToDevice : Element
 
     public override bool Initialize(ElementErrors errors)
     {
-        if (!DeviceTable.TryOpen(Router, _device, _method, 0, 65535, errors, out _open))
+        Master master = Router.Master;
+        if (master.TenantEgress is Tenants.TenantEgress egress)
+        {
+            // The template of a tenant host with a device: no port here; each tenant's copy gets a transmit queue.
+            if (_device != egress.DeviceName)
+            {
+                return errors.Error($"{_device}: tenants transmit only on the host's device '{egress.DeviceName}' (--device)");
+            }
+
+            _egress = egress;
+        }
+        else if (!master.TenantMode && !DeviceTable.TryOpen(Router, _device, _method, 0, 65535, errors, out _open))
         {
             return false;
         }
@@ -258,11 +296,33 @@ internal sealed class ToDevice : Element
         return true;
     }
 
+    internal override void RebindForTenant(TenantCloner cloner)
+    {
+        _task = cloner.Map(_task);
+        _notifier = cloner.Map(_notifier);
+        _queue = _egress!.AddQueue();
+    }
+
     private void Send(Packet p)
     {
+        if (_queue is not null)
+        {
+            if (_queue.TryEnqueue(p.Data))
+            {
+                _count++;
+            }
+            else
+            {
+                _drops++;
+            }
+
+            p.Kill();
+            return;
+        }
+
         PacketPort port = _open!.Port;
         ReadOnlySpan<byte> data = p.Data;
-        if (data.Length > port.FrameCapacityBytes || port.AllocateTransmit(_one) == 0)
+        if (data.Length == 0 || data.Length > port.FrameCapacityBytes || port.AllocateTransmit(_one) == 0)
         {
             _drops++;
             p.Kill();
@@ -271,8 +331,16 @@ internal sealed class ToDevice : Element
 
         data.CopyTo(port.GetBuffer(_one[0]));
         _one[0] = _one[0].WithLength(data.Length);
-        port.Transmit(_one);
-        _count++;
+        if (port.Transmit(_one) == 1)
+        {
+            _count++;
+        }
+        else
+        {
+            port.Release(_one[0]); // the device's queue is full: the frame stays ours, give it back
+            _drops++;
+        }
+
         p.Kill();
     }
 

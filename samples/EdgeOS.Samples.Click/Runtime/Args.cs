@@ -19,7 +19,7 @@ internal enum ArgFlags
     MandatoryPositional = Positional | Mandatory,
 }
 
-/// <summary>Parses one argument's text; <paramref name="expected"/> names the type (for handler write messages; a configuration argument that fails gets Click's "KEYWORD: parse error").</summary>
+/// <summary>Parses one argument's text; <paramref name="expected"/> names the type (for handler write messages; a configuration argument that fails gets Click's message, see <see cref="ClickValues.ArgumentError"/>).</summary>
 internal delegate bool ArgParser<T>(string text, out T value, out string expected);
 
 /// <summary>
@@ -120,7 +120,7 @@ internal sealed class Args
             return value;
         }
 
-        _errors.Error($"{keyword}: parse error"); // Click's Args::postparse, for a parser that fails silently
+        _errors.Error($"{keyword}: {ClickValues.ArgumentError(parser, text)}");
         return defaultValue;
     }
 
@@ -138,7 +138,7 @@ internal sealed class Args
             return true;
         }
 
-        _errors.Error($"{keyword}: parse error"); // Click's Args::postparse, for a parser that fails silently
+        _errors.Error($"{keyword}: {ClickValues.ArgumentError(parser, text)}");
         return false;
     }
 

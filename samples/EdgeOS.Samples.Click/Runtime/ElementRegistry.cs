@@ -43,6 +43,7 @@ internal static class ElementRegistry
         ["VLANDecap"] = () => new VlanDecap(),
         ["SetVLANAnno"] = () => new SetVlanAnno(),
         ["IPEncap"] = () => new IPEncap(),
+        ["IPMirror"] = () => new IPMirror(),
         ["UDPIPEncap"] = () => new UdpIPEncap(),
         ["SetIPAddress"] = () => new SetIPAddress(),
         ["GetIPAddress"] = () => new GetIPAddress(),

@@ -40,6 +40,12 @@ internal sealed class Master
     /// <summary>Where elements print (Click's chatter: standard error by default).</summary>
     public TextWriter Chatter { get; set; } = Console.Error;
 
+    /// <summary>Whether this driver runs a multi-tenant host's template or tenant routers (<c>click --tenants</c>).</summary>
+    public bool TenantMode { get; init; }
+
+    /// <summary>In tenant mode with <c>--device</c>: the host's device, on which tenants' ToDevice elements transmit; else null.</summary>
+    public Tenants.TenantEgress? TenantEgress { get; init; }
+
     /// <summary>Whether time is simulated (jumps to the next timer when idle).</summary>
     public bool SimulatedTime { get; }
 

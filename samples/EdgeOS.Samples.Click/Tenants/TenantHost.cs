@@ -38,6 +38,12 @@ internal sealed class TenantHostOptions
     /// <summary>How often a faulted tenant restarts from the template (0: a fault ends it).</summary>
     public int RestartsMax { get; init; }
 
+    /// <summary>
+    /// The host's device when tenants receive from a live interface (<c>--device</c>): tenants' ToDevice elements
+    /// naming it transmit through it. Null when replaying a pcap.
+    /// </summary>
+    public TenantEgress? Egress { get; init; }
+
     /// <summary>Where elements print (shared by every tenant, synchronized).</summary>
     public TextWriter Chatter { get; init; } = Console.Error;
 }
@@ -272,7 +278,7 @@ internal sealed class TenantHost : IDisposable
         }
 
         TextWriter chatter = TextWriter.Synchronized(options.Chatter);
-        Router? template = Router.Create(graph, errors, new Master { Chatter = chatter });
+        Router? template = Router.Create(graph, errors, new Master { Chatter = chatter, TenantMode = true, TenantEgress = options.Egress });
         if (template is null)
         {
             return null;
@@ -302,7 +308,7 @@ internal sealed class TenantHost : IDisposable
             return null;
         }
 
-        var set = new TenantSet(template, () => new Master { Chatter = chatter });
+        var set = new TenantSet(template, () => new Master { Chatter = chatter, TenantMode = true, TenantEgress = options.Egress });
         return new TenantHost(options, set);
     }
 
@@ -416,6 +422,39 @@ internal sealed class TenantHost : IDisposable
         Flush();
         _runtime.StopAsync().GetAwaiter().GetResult();
     }
+
+    /// <summary>
+    /// Runs the tenants on a live device until <paramref name="cancellation"/> is cancelled (SIGINT, SIGTERM):
+    /// attaches the steering to <paramref name="port"/>, then on this thread, the only one that calls the port,
+    /// polls (steers received frames to the tenants' FWPs), transmits what the tenants' ToDevice elements queued
+    /// (<see cref="Egress"/>), and when both found nothing sleeps in <paramref name="wait"/> (up to
+    /// 100 ms with the tenants on this thread; 1 ms with FWP workers, whose tenants may queue frames meanwhile). At
+    /// the end the tenants handle everything posted, and what they queued is transmitted.
+    /// </summary>
+    public void RunDevice(PacketPort port, Func<int, bool> wait, CancellationToken cancellation)
+    {
+        Attach(port);
+        TenantEgress? egress = _options.Egress;
+        int sleep = _runtime.IsManual ? 100 : 1;
+        while (!cancellation.IsCancellationRequested)
+        {
+            int received = Poll();
+            int sent = egress?.Transmit(port) ?? 0;
+            if (received == 0 && sent == 0 && (egress is null || egress.PendingFrames == 0))
+            {
+                wait(sleep);
+            }
+        }
+
+        Stop();
+        egress?.Transmit(port);
+    }
+
+    /// <summary>The host's device as tenants' ToDevice elements see it, or null (<see cref="TenantHostOptions.Egress"/>).</summary>
+    public TenantEgress? Egress => _options.Egress;
+
+    /// <summary>Frames steered to a tenant that the host could not hand over (the tenant had ended, or the frame was too long).</summary>
+    public long DroppedFrames => _tenants.Sum(t => t.DroppedFrames);
 
     /// <summary>The router whose handlers answer for tenant <paramref name="index"/>: its own, or the template's while it has had no traffic (its state is still the template's).</summary>
     public Router RouterOf(int index) => _tenants[index].Router ?? Set.Template;

@@ -281,7 +281,9 @@ public sealed class IPClassifierTests
     [InlineData("", "pattern 0: empty pattern")]
     [InlineData("frob", "pattern 0: unknown word 'frob'")]
     [InlineData("(tcp", "pattern 0: missing ')'")]
-    [InlineData("tcp)", "pattern 0: unmatched ')'")]
+    [InlineData("tcp)", "pattern 0: garbage after expression at ')'")]
+    [InlineData("tcp not", "pattern 0: missing expression after 'not'")]
+    [InlineData("tcp and ( )", "pattern 0: missing expression after '('")]
     [InlineData("tcp and", "pattern 0: missing expression")]
     [InlineData("port 70000", "pattern 0: port '70000' out of range (at most 65535)")]
     [InlineData("host 10.0.0", "pattern 0: expected IP address, not '10.0.0'")]
@@ -292,7 +294,7 @@ public sealed class IPClassifierTests
     [InlineData("ip[0:5] 1", "pattern 0: field length in 'ip[0:5]' must be between 1 and 4")]
     [InlineData("icmp port 3", "pattern 0: 'port' is only for tcp or udp")]
     [InlineData("udp opt syn", "pattern 0: 'opt' is only for tcp")]
-    [InlineData("tcp ? syn", "pattern 0: '?' without ':'")]
+    [InlineData("tcp ? syn", "pattern 0: missing ':' in ternary expression")]
     [InlineData("80", "pattern 0: unknown word '80'")]
     public void BadPatternIsRefusedWithPreciseMessage(string pattern, string message)
     {

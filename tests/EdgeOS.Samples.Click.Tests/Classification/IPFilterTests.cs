@@ -63,14 +63,31 @@ public sealed class IPFilterTests
     }
 
     [Theory]
-    [InlineData("permit tcp", "pattern 0: unknown action 'permit'")]
-    [InlineData("allow", "pattern 0: empty pattern")]
-    [InlineData("-1 tcp", "pattern 0: unknown action '-1'")]
+    [InlineData("permit tcp", "pattern 0: unknown slot ID 'permit'")]
+    [InlineData("", "empty pattern 0")]
+    [InlineData("-1 tcp", "pattern 0: slot '-1' out of range")]
+    [InlineData("2 tcp", "pattern 0: slot '2' out of range")]
     [InlineData("allow tcp and", "pattern 0: missing expression")]
+    [InlineData("allow tcp udp)", "pattern 0: garbage after expression at ')'")]
     public void BadRuleIsRefused(string rule, string message)
     {
-        var error = Assert.Throws<ClickConfigurationException>(() => ClassifierProgram.CompileIPFilter([rule]));
+        // Click's wording (elements/ip/ipfilter.cc); the element has 2 outputs here.
+        var error = Assert.Throws<ClickConfigurationException>(() => ClassifierProgram.CompileIPFilter([rule], connectedOutputs: 2));
         Assert.Equal(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("allow")]
+    [InlineData("allow -")]
+    [InlineData("1 any")]
+    [InlineData("drop all")]
+    public void ASlotAloneMatchesEveryPacket(string rule)
+    {
+        // As in Click: a rule of only its slot word (or with -, any, all) matches everything.
+        ClassifierProgram program = ClassifierProgram.CompileIPFilter([rule], connectedOutputs: 2);
+        int expected = rule.StartsWith("drop", StringComparison.Ordinal) ? -1 : rule[0] == '1' ? 1 : 0;
+        Assert.Equal(expected, program.Match(Udp("1.1.1.1", "2.2.2.2", 5, 6), IpOffset));
+        Assert.Equal(expected, program.Match(Tcp("1.1.1.1", "2.2.2.2", 5, 6), IpOffset));
     }
 
     [Fact]

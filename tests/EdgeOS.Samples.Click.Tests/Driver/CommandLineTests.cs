@@ -104,7 +104,7 @@ public sealed class CommandLineTests
 
         (code, _, stderr) = Click(null, "-e", "q :: Queue(x) -> Discard; Idle -> q");
         Assert.Equal(1, code);
-        Assert.Equal("config:1: While configuring 'q :: Queue':\nconfig:1:   CAPACITY: parse error\nRouter could not be initialized!\n", stderr);
+        Assert.Equal("config:1: While configuring 'q :: Queue':\nconfig:1:   CAPACITY: invalid number\nRouter could not be initialized!\n", stderr);
 
         (code, _, stderr) = Click(null, "/nonexistent/router.click");
         Assert.Equal((1, "click: /nonexistent/router.click: No such file or directory\n"), (code, stderr));

@@ -120,6 +120,30 @@ public sealed class ElementBehaviourTests
     }
 
     [Fact]
+    public void IPMirrorSwapsAddressesPortsAndTcpSequenceNumbers()
+    {
+        // UDP: addresses and ports swap, the checksums stay as they were (each is a sum over the swapped fields).
+        // TCP: the sequence and acknowledgement numbers swap too. A fragment past the first keeps its ports.
+        // Without the IP header annotation nothing changes.
+        using TestRouter r = TestRouter.Create("""
+            InfiniteSource(DATA "hi", LIMIT 1) -> UDPIPEncap(10.0.0.1, 1000, 10.0.0.2, 2000) -> Print(u, 64) -> IPMirror -> Print(U, 64) -> Discard;
+            InfiniteSource(DATA \<0001 0002 00000011 00000022 5000 0000 0000 0000>, LIMIT 1)
+              -> IPEncap(6, 1.1.1.1, 2.2.2.2) -> IPMirror -> Print(T, 64) -> Discard;
+            InfiniteSource(DATA \<4500 001c 0000 0001 4011 0000 01010101 02020202 0001 0002 0008 0000>, LIMIT 1)
+              -> MarkIPHeader -> IPMirror -> Print(F, 64) -> Discard;
+            InfiniteSource(DATA \<4500 001c 0000 0000 4011 0000 01010101 02020202 0001 0002 0008 0000>, LIMIT 1, STOP true)
+              -> IPMirror -> Print(N, 64) -> Discard;
+            """).Run();
+        Assert.Equal(
+            "u:   30 | 4500001e 00000000 fa11accc 0a000001 0a000002 03e807d0 000a77b6 6869\n" +
+            "U:   30 | 4500001e 00000000 fa11accc 0a000002 0a000001 07d003e8 000a77b6 6869\n" +
+            "T:   40 | 45000028 00000000 fa06baca 02020202 01010101 00020001 00000022 00000011 50000000 00000000\n" +
+            "F:   28 | 4500001c 00000001 40110000 02020202 01010101 00010002 00080000\n" +
+            "N:   28 | 4500001c 00000000 40110000 01010101 02020202 00010002 00080000\n",
+            r.Chatter.ToString());
+    }
+
+    [Fact]
     public void IPEncapAndUdpIPEncapWriteValidHeaders()
     {
         string outPath = Path.Combine(Path.GetTempPath(), "clickrt-" + Guid.NewGuid().ToString("N") + ".pcap");

@@ -107,7 +107,11 @@ public sealed class ClickVethPingTests
     }
 
     /// <summary>Runs click with <paramref name="config"/>, does <paramref name="action"/>, stops click with SIGINT, returns its standard output.</summary>
-    private static async Task<string> RunClickAsync(string config, string[] handlers, Action action)
+    private static Task<string> RunClickAsync(string config, string[] handlers, Action action) =>
+        RunClickAsync(["-e", config, .. handlers], action);
+
+    /// <summary>Runs click with <paramref name="arguments"/>, does <paramref name="action"/>, stops click with SIGINT, returns its standard output (its standard error must stay empty).</summary>
+    internal static async Task<string> RunClickAsync(string[] arguments, Action action)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -115,7 +119,7 @@ public sealed class ClickVethPingTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "click.dll"), "-e", config, .. handlers])
+        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "click.dll"), .. arguments])
         {
             psi.ArgumentList.Add(a);
         }

@@ -31,7 +31,53 @@ public sealed class ArgsTests
         errors.Clear();
         args = new Args("x1", errors);
         args.Read("CAPACITY", ArgFlags.Positional, ClickValues.UInt32, 0u);
-        Assert.Equal(["CAPACITY: parse error"], errors.Messages);
+        Assert.Equal(["CAPACITY: invalid number"], errors.Messages);
+    }
+
+    // Click's IntArg wording (its confparse regression test): "invalid number" for what is no integer, "out of range,
+    // bound N" with the bound that was passed; other types get Args::postparse's "type mismatch".
+    [Theory]
+    [InlineData("aoeu", "invalid number")]
+    [InlineData("0x", "invalid number")]
+    [InlineData("09", "invalid number")]
+    [InlineData("4294967296", "out of range, bound 4294967295")]
+    [InlineData("42949672961939", "out of range, bound 4294967295")]
+    [InlineData("0x1FFFFFFFF", "out of range, bound 4294967295")]
+    [InlineData("-1", "out of range, bound 0")]
+    public void UnsignedIntegerErrorsUseClicksWording(string text, string message)
+    {
+        var errors = new ElementErrors();
+        new Args("N " + text, errors).Read("N", ArgFlags.None, ClickValues.UInt32, 0u);
+        Assert.Equal(["N: " + message], errors.Messages);
+    }
+
+    [Theory]
+    [InlineData("2147483648", "out of range, bound 2147483647")]
+    [InlineData("-2147483649", "out of range, bound -2147483648")]
+    [InlineData("-4294967296", "out of range, bound -2147483648")]
+    [InlineData("1.5", "invalid number")]
+    public void SignedIntegerErrorsUseClicksWording(string text, string message)
+    {
+        var errors = new ElementErrors();
+        Assert.False(new Args("N " + text, errors).TryRead("N", ArgFlags.None, ClickValues.Int32, out int _));
+        Assert.Equal(["N: " + message], errors.Messages);
+    }
+
+    [Theory]
+    [InlineData("Idle -> Queue(-1) -> Discard", "CAPACITY: out of range, bound 0")]
+    [InlineData("Idle -> Queue(99999999999) -> Discard", "CAPACITY: out of range, bound 2147483647")]
+    [InlineData("Idle -> Paint(256) -> Discard", "COLOR: out of range, bound 255")]
+    [InlineData("Idle -> SetIPDSCP(0x100) -> Discard", "DSCP: out of range, bound 255")]
+    [InlineData("InfiniteSource(LIMIT -2) -> Discard", "LIMIT: out of range, bound -1")]
+    [InlineData("Idle -> CheckIPHeader(OFFSET x) -> Discard", "OFFSET: invalid number")]
+    [InlineData("Idle -> SetIPAddress(10.0.0.300) -> Discard", "IPADDR: type mismatch")]
+    [InlineData("Idle -> Print(ACTIVE maybe) -> Discard", "ACTIVE: type mismatch")]
+    public void ElementArgumentErrorsUseClicksWording(string config, string message)
+    {
+        var stdout = new StringWriter { NewLine = "\n" };
+        var stderr = new StringWriter { NewLine = "\n" };
+        Assert.Equal(1, EdgeOS.Samples.Click.Driver.ClickDriver.Run(["-q", "-e", config], new StringReader(string.Empty), stdout, stderr));
+        Assert.Contains("\nconfig:1:   " + message + "\n", stderr.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]

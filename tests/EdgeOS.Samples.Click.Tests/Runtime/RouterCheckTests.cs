@@ -58,7 +58,7 @@ public sealed class RouterCheckTests
     public void ConfigurationErrorsAreIndentedUnderTheElementContext()
     {
         string m = TestRouter.Failure("Idle -> q :: Queue(lots) -> Discard;\nInfiniteSource(FOO 1) -> Discard;");
-        Assert.Contains("config:1: While configuring 'q :: Queue':\nconfig:1:   CAPACITY: parse error", m, StringComparison.Ordinal);
+        Assert.Contains("config:1: While configuring 'q :: Queue':\nconfig:1:   CAPACITY: invalid number", m, StringComparison.Ordinal);
         Assert.Contains("config:2: While configuring 'InfiniteSource@4 :: InfiniteSource':\nconfig:2:   FOO: unknown argument", m, StringComparison.Ordinal);
     }
 

@@ -61,7 +61,11 @@ public sealed class TenantCommandLineTests
     }
 
     [Theory]
-    [InlineData("--tenants", "3", "click: '--tenants N' and '--replay FILE' go together\n")]
+    [InlineData("--tenants", "3", "click: '--tenants N' needs '--device IFACE' (a live interface) or '--replay FILE' (a pcap)\n")]
+    [InlineData("--device", "eth0", "click: '--device' needs '--tenants N'\n")]
+    [InlineData("--replay", "x.pcap", "click: '--replay' needs '--tenants N'\n")]
+    [InlineData("--method", "XDP", "click: '--method' needs '--tenants N'\n")]
+    [InlineData("--method", "PCAP", "click: '--method' expects 'LINUX' or 'XDP', not 'PCAP'\n")]
     [InlineData("--tenants", "x", "click: '--tenants' expects a non-negative integer, not 'x'\n")]
     [InlineData("--steer", "flow", "click: '--steer' expects 'port' or '5tuple', not 'flow'\n")]
     public void BadTenantOptionsAreRefused(string option, string value, string message)
@@ -69,6 +73,53 @@ public sealed class TenantCommandLineTests
         var (code, _, stderr) = InProcess(option, value, "-e", "FromSteering -> Discard");
         Assert.Equal(1, code);
         Assert.StartsWith(message, stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--tenants 2 --device eth0 --replay x.pcap", "click: '--device IFACE' and '--replay FILE' exclude each other\n")]
+    [InlineData("--tenants 2 --replay x.pcap --method XDP", "click: '--method' applies to '--device IFACE' only\n")]
+    [InlineData("--tenants 2 --device eth0 --simtime", "click: '--simtime' is not available in tenant mode\n")]
+    public void DeviceAndReplayCombinationsAreRefused(string arguments, string message)
+    {
+        var (code, _, stderr) = InProcess([.. arguments.Split(' '), "-e", "FromSteering -> Discard"]);
+        Assert.Equal(1, code);
+        Assert.StartsWith(message, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToDeviceWithoutADeviceIsRefusedPerTenant()
+    {
+        string pcap = Pcap(0);
+        try
+        {
+            var (code, _, stderr) = InProcess("--tenants", "2", "--replay", pcap, "-e", "FromSteering -> td :: ToDevice(eth0)");
+            Assert.Equal(1, code);
+            Assert.Equal("config:1: 'td :: ToDevice' not available in tenant mode without a device: give the host --device IFACE to transmit on IFACE\n", stderr);
+        }
+        finally
+        {
+            File.Delete(pcap);
+        }
+    }
+
+    [Fact]
+    public void HostHandlersCountUnmatchedAndDroppedFrames()
+    {
+        // Frames for tenants 0 and 1, two for port 20005 (no tenant); the host's handlers print like any other.
+        string pcap = Pcap(0, 5, 1, 5);
+        try
+        {
+            var (code, stdout, stderr) = InProcess(
+                "--tenants", "2", "--port-base", "20000", "--replay", pcap, "-e", "FromSteering -> c :: Counter -> Discard",
+                "-h", "host:unmatched", "-h", "host:dropped", "-h", "host:transmitted", "-h", "host:bogus");
+            Assert.Equal("click: no 'host:bogus' handler (the host has unmatched, dropped, transmitted)\n", stderr);
+            Assert.Equal(1, code);
+            Assert.Equal("host:unmatched:\n2\n\nhost:dropped:\n0\n\nhost:transmitted:\n0\n\n", stdout);
+        }
+        finally
+        {
+            File.Delete(pcap);
+        }
     }
 
     [Fact]

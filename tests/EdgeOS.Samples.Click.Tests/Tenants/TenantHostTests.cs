@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Reflection;
 using EdgeOS.Samples.Click.Elements;
 using EdgeOS.Samples.Click.Runtime;
@@ -192,6 +193,84 @@ public sealed class TenantHostTests
         t.Stop();
         Assert.Equal(0, allocated);
         Assert.Equal(12 * 400, Enumerable.Range(0, 20).Sum(k => long.Parse(t.Read(k, "c.count"), System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void TenantsToDeviceFramesGoOutOnTheHostsDevice(int workers)
+    {
+        // Each tenant echoes (EtherMirror) through ToDevice(wire0); the host's Transmit sends every tenant's queue.
+        using var t = TestTenants.Create($"FromSteering -> c :: Counter -> EtherMirror -> td :: ToDevice({TestTenants.DeviceName})", tenants: 3, workers: workers, device: true);
+        byte[][] frames = [.. Enumerable.Range(0, 30).Select(i => ToTenant(i % 3, sport: (ushort)(2000 + i)))];
+        t.Send(frames);
+        t.Stop();
+        Assert.Equal(30, t.Transmit());
+        var ports = new List<(int Source, int Destination)>();
+        Assert.Equal(30, t.ReceiveOnWire(f =>
+        {
+            Assert.Equal(frames[0].AsSpan(0, 6).ToArray(), f[6..12].ToArray()); // mirrored: the source is the old destination
+            ports.Add((BinaryPrimitives.ReadUInt16BigEndian(f[34..]), BinaryPrimitives.ReadUInt16BigEndian(f[36..])));
+        }));
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => (2000 + i, 10000 + (i % 3))).Order(), ports.Order());
+        for (int k = 0; k < 3; k++)
+        {
+            Assert.Equal("10\n", t.Read(k, "td.count"));
+            Assert.Equal("0\n", t.Read(k, "td.drops"));
+        }
+
+        Assert.Equal(30, t.Host.Egress!.TransmittedFrames);
+    }
+
+    [Fact]
+    public void AFullTransmitQueueCountsDropsAndTheHostDrainsTheRest()
+    {
+        // Nothing is transmitted while 300 frames reach tenant 0: its queue takes QueueSlots, ToDevice drops the rest.
+        using var t = TestTenants.Create($"FromSteering -> td :: ToDevice({TestTenants.DeviceName})", tenants: 2, device: true);
+        t.Send(Enumerable.Range(0, 300).Select(_ => ToTenant(0)));
+        Assert.Equal(TenantEgress.QueueSlots.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n", t.Read(0, "td.count"));
+        Assert.Equal((300 - TenantEgress.QueueSlots).ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n", t.Read(0, "td.drops"));
+        Assert.Equal(TenantEgress.QueueSlots, t.Host.Egress!.PendingFrames);
+        int sent = 0;
+        int n;
+        while ((n = t.Transmit()) > 0)
+        {
+            sent += n;
+            t.ReceiveOnWire();
+        }
+
+        Assert.Equal(TenantEgress.QueueSlots, sent);
+        Assert.Equal(0, t.Host.Egress.PendingFrames);
+    }
+
+    [Fact]
+    public void TheTransmitPathAllocatesNothingPerPacketAfterWarmUp()
+    {
+        // Steering, FWP handling, the tenants' ToDevice queues and the host's transmit onto the device, all on this thread.
+        using var t = TestTenants.Create($"FromSteering -> c :: Counter -> EtherMirror -> ToDevice({TestTenants.DeviceName})", tenants: 10, steering: TenantSteering.FlowHash, device: true);
+        byte[][] frames = [.. Enumerable.Range(0, 200).Select(i => Frames.Udp(Src + (uint)i, Dst, (ushort)(3000 + i), 53))];
+        void Round()
+        {
+            t.Send(frames);
+            t.Transmit();
+            t.ReceiveOnWire();
+        }
+
+        for (int round = 0; round < 10; round++)
+        {
+            Round();
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int round = 0; round < 10; round++)
+        {
+            Round();
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        t.Stop();
+        Assert.Equal(0, allocated);
+        Assert.Equal(20 * 200, t.Host.Egress!.TransmittedFrames);
     }
 
     [Fact]

@@ -26,8 +26,12 @@ internal sealed class TestTenants : IDisposable
 
     public StringWriter Chatter { get; }
 
-    public static TestTenants Create(string config, int tenants, TenantSteering steering = TenantSteering.DestinationPort, int workers = 0, int restarts = 0)
+    /// <summary>The device name tenants' ToDevice elements transmit on when created with a device (the host end of the wire).</summary>
+    public const string DeviceName = "wire0";
+
+    public static TestTenants Create(string config, int tenants, TenantSteering steering = TenantSteering.DestinationPort, int workers = 0, int restarts = 0, bool device = false)
     {
+        (MemoryPort wire, MemoryPort hostEnd) = MemoryPort.CreatePair(new MemoryPortOptions { FrameCount = 512 }, "click-tenants-test");
         var errors = new ClickErrors();
         RouterGraph? graph = ClickLanguage.Parse(config, "config", new Dictionary<string, string>(), ElementRegistry.IsPrimitiveClass, errors);
         Assert.True(graph is not null, string.Join("\n", errors.Messages));
@@ -40,9 +44,9 @@ internal sealed class TestTenants : IDisposable
             Workers = workers,
             RestartsMax = restarts,
             Chatter = chatter,
+            Egress = device ? new TenantEgress(DeviceName, hostEnd.FrameCapacityBytes) : null,
         });
         Assert.True(host is not null, string.Join("\n", errors.Messages));
-        (MemoryPort wire, MemoryPort hostEnd) = MemoryPort.CreatePair(new MemoryPortOptions { FrameCount = 512 }, "click-tenants-test");
         host!.Attach(hostEnd);
         return new TestTenants(host, wire, hostEnd, chatter);
     }
@@ -88,6 +92,24 @@ internal sealed class TestTenants : IDisposable
         while (Host.Poll() > 0)
         {
         }
+    }
+
+    /// <summary>Transmits what the tenants' ToDevice elements queued (as the host's device thread does); returns how many frames went out.</summary>
+    public int Transmit() => Host.Egress!.Transmit(_hostEnd);
+
+    /// <summary>Receives what arrived at the wire's far end, calls <paramref name="each"/> on every frame (when given), releases them; returns how many.</summary>
+    public int ReceiveOnWire(Action<ReadOnlySpan<byte>>? each = null)
+    {
+        int total = 0;
+        int n;
+        while ((n = _wire.Receive(_one)) > 0)
+        {
+            each?.Invoke(_wire.GetSpan(_one[0]));
+            _wire.Release(_one[0]);
+            total += n;
+        }
+
+        return total;
     }
 
     /// <summary>Tenant <paramref name="k"/>'s handler value (read after <see cref="Stop"/> when workers run).</summary>

@@ -1,0 +1,153 @@
+using EdgeOS.Net;
+
+namespace EdgeOS.Samples.Click.Tenants;
+
+/// <summary>
+/// One tenant ToDevice's transmit queue: a single-producer, single-consumer ring of frame copies. The producer is the
+/// tenant's FWP (its ToDevice, on whichever thread runs the tenant); the consumer is the host's device thread, which
+/// alone calls the device port (ports are single-threaded). Fixed size, allocated once per tenant router: enqueueing
+/// and draining allocate nothing.
+/// </summary>
+internal sealed class TenantTransmitQueue
+{
+    private readonly byte[] _data;
+    private readonly int[] _lengths;
+    private readonly int _slotBytes;
+    private readonly int _mask;
+    private long _head; // next slot the producer fills; written by the producer only
+    private long _tail; // next slot the consumer sends; written by the consumer only
+
+    public TenantTransmitQueue(int slots, int slotBytes)
+    {
+        _slotBytes = slotBytes;
+        _mask = slots - 1;
+        _data = new byte[slots * slotBytes];
+        _lengths = new int[slots];
+    }
+
+    /// <summary>Frames waiting for the host thread.</summary>
+    public int Count => (int)(Volatile.Read(ref _head) - Volatile.Read(ref _tail));
+
+    /// <summary>Producer: copies <paramref name="frame"/> into the ring; false when the ring is full or the frame longer than a slot.</summary>
+    public bool TryEnqueue(ReadOnlySpan<byte> frame)
+    {
+        long head = _head;
+        if (frame.Length > _slotBytes || frame.Length == 0 || head - Volatile.Read(ref _tail) > _mask)
+        {
+            return false;
+        }
+
+        int slot = (int)(head & _mask);
+        frame.CopyTo(_data.AsSpan(slot * _slotBytes, _slotBytes));
+        _lengths[slot] = frame.Length;
+        Volatile.Write(ref _head, head + 1); // publishes the copy
+        return true;
+    }
+
+    /// <summary>
+    /// Consumer (the port's thread): moves queued frames into transmit frames of <paramref name="port"/> and transmits
+    /// them, <paramref name="scratch"/>.Length at a time. Frames the port cannot take now (its transmit ring is full)
+    /// stay queued for the next call. Returns how many frames the port accepted.
+    /// </summary>
+    public int Drain(PacketPort port, Frame[] scratch)
+    {
+        int sent = 0;
+        while (true)
+        {
+            long tail = _tail;
+            int available = (int)Math.Min(Volatile.Read(ref _head) - tail, scratch.Length);
+            if (available == 0)
+            {
+                return sent;
+            }
+
+            int allocated = port.AllocateTransmit(scratch.AsSpan(0, available));
+            for (int i = 0; i < allocated; i++)
+            {
+                int slot = (int)((tail + i) & _mask);
+                int length = _lengths[slot];
+                _data.AsSpan(slot * _slotBytes, length).CopyTo(port.GetBuffer(scratch[i]));
+                scratch[i] = scratch[i].WithLength(length);
+            }
+
+            int accepted = allocated == 0 ? 0 : port.Transmit(scratch.AsSpan(0, allocated));
+            if (accepted < allocated)
+            {
+                port.Release(scratch.AsSpan(accepted, allocated - accepted));
+            }
+
+            Volatile.Write(ref _tail, tail + accepted); // frees the slots for the producer
+            sent += accepted;
+            if (accepted < available)
+            {
+                return sent; // the device is busy: the rest waits for the next drain
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The host's device, as tenants see it (<c>click --tenants N --device IFACE</c>): a tenant's <c>ToDevice(IFACE)</c>
+/// writes into a <see cref="TenantTransmitQueue"/> of its own, and the host's device thread (the only thread that
+/// calls the port) drains every queue onto the device after each poll. So transmit is serialized on the port's
+/// thread whatever thread runs a tenant (FWP workers or the host's), and tenants never contend with each other.
+/// </summary>
+internal sealed class TenantEgress(string deviceName, int frameBytesMax)
+{
+    /// <summary>Slots of each tenant ToDevice's transmit queue (frames waiting for the host thread).</summary>
+    public const int QueueSlots = 256;
+
+    private readonly Lock _sync = new();
+    private readonly Frame[] _scratch = new Frame[64];
+    private TenantTransmitQueue[] _queues = [];
+    private long _transmitted;
+
+    /// <summary>The host's device (<c>--device</c>): the only one a tenant's ToDevice may name.</summary>
+    public string DeviceName { get; } = deviceName;
+
+    /// <summary>The longest frame the device transmits (its port's frame capacity).</summary>
+    public int FrameBytesMax { get; } = frameBytesMax;
+
+    /// <summary>Frames the host transmitted for the tenants.</summary>
+    public long TransmittedFrames => Volatile.Read(ref _transmitted);
+
+    /// <summary>Frames waiting in the tenants' queues.</summary>
+    public int PendingFrames
+    {
+        get
+        {
+            int n = 0;
+            foreach (TenantTransmitQueue q in Volatile.Read(ref _queues))
+            {
+                n += q.Count;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>A new transmit queue for one tenant's ToDevice (called when the tenant builds its router, on its FWP's thread).</summary>
+    public TenantTransmitQueue AddQueue()
+    {
+        var queue = new TenantTransmitQueue(QueueSlots, FrameBytesMax);
+        lock (_sync)
+        {
+            Volatile.Write(ref _queues, [.. _queues, queue]);
+        }
+
+        return queue;
+    }
+
+    /// <summary>The port's thread: transmits what the tenants queued; returns how many frames went out.</summary>
+    public int Transmit(PacketPort port)
+    {
+        int sent = 0;
+        foreach (TenantTransmitQueue q in Volatile.Read(ref _queues))
+        {
+            sent += q.Drain(port, _scratch);
+        }
+
+        _transmitted += sent;
+        return sent;
+    }
+}
