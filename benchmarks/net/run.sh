@@ -5,8 +5,11 @@
 # a time.
 #
 # One arrangement for every receive row, so the rows compare like with like:
-# - The sender owns one core (SEND_CPU): an AF_PACKET TPACKET_V2 TX_RING of 8192 prebuilt frames with
-#   PACKET_QDISC_BYPASS, one send(2) per pass over the ring, 64 MiB send buffer (see FastSender.cs).
+# - The sender owns one core (SEND_CPU): prebuilt frames written with sendmmsg(2), 256 per call, on an AF_PACKET socket
+#   with PACKET_QDISC_BYPASS and a 64 MiB send buffer (see FastSender.cs). SENDER=send-ring uses a TPACKET_V2
+#   TX_RING instead (one send(2) per pass over 8192 frames): it costs the sender fewer syscalls but its skbs carry
+#   the ring's pages, which the receive side then copies and frees: several hundred ns more receive CPU per packet in
+#   every row (seen in the CPU columns below), so the default is sendmmsg.
 # - The whole receive path owns the other core (RECV_CPU): veth's NAPI instance runs threaded
 #   (/sys/class/net/<dev>/threaded) with its kernel thread pinned there, and the receiver process is pinned there too.
 #   The kernel work (XDP program and copy into the UMEM, or GRO, IP, UDP and the socket queue, or the packet-socket
@@ -14,19 +17,22 @@
 # - veth takes a frame through NAPI only when an XDP program is attached, or when GRO is on at the receiving end and
 #   the frame is eligible for GRO (the sending end has TSO off, or the frame's skb belongs to a socket and the
 #   receiving end has rx-gro-list or rx-udp-gro-forwarding on); otherwise it uses netif_rx(), whose backlog is
-#   processed in softirq on the sending core (the kernel's veth_xmit, 6.x). So GRO is on at the receiving end and TSO off at the sending end for every row: the socket rows
-#   get the NAPI thread too, and no row has its kernel receive work done on the sender's core.
+#   processed in softirq on the sending core (the kernel's veth_xmit, 6.x). So GRO is on at the receiving end and TSO
+#   off at the sending end for every row: the socket rows get the NAPI thread too, and no row has its kernel receive
+#   work done on the sender's core.
+# - Each row also prints the CPU time of the receive path during the counted seconds (receiver process plus NAPI
+#   thread, from schedstat), nanoseconds per packet and packets per CPU-second: on a shared machine the wall-clock
+#   rate depends on the other load, the CPU cost much less.
 # - Each row prints what the sender offered (frames/s: veth's transmit count plus what veth dropped because its ring
 #   to the receiving end was full) and how many of those veth dropped: a row that dropped frames was limited by its
 #   receive path, not by the sender.
 # Usage (as root): benchmarks/net/run.sh [seconds-per-receiver] [echo-samples] [rounds]
-# Environment: SEND_CPU (default 0), RECV_CPU (default 1), SENDER (send-ring, the default, or send: sendmmsg(2) of
-# 256 frames per call on AF_PACKET, also with a 64 MiB send buffer).
+# Environment: SEND_CPU (default 0), RECV_CPU (default 1), SENDER (send, the default, or send-ring).
 set -euo pipefail
 SECONDS_EACH=${1:-4}
 SAMPLES=${2:-2000}
 ROUNDS=${3:-3}
-SENDER=${SENDER:-send-ring}
+SENDER=${SENDER:-send}
 case $SENDER in send|send-ring) ;; *) echo "SENDER must be send-ring or send" >&2; exit 2 ;; esac
 SEND_CPU=${SEND_CPU:-0}
 RECV_CPU=${RECV_CPU:-1}
@@ -43,6 +49,8 @@ nice -n 15 dotnet build -c Release "$HERE/NetScenario/NetScenario.csproj" -o "$H
 APP="$HERE/bin/NetScenario.dll"
 # Fully optimised code from the start: no tier-0 code or background recompilation inside the measured seconds.
 export DOTNET_TieredCompilation=0
+# The receivers add the CPU time of the threads named so (veth's NAPI threads) to their own (ReceiveCpu.cs).
+export EDGEOS_NAPI_THREAD="napi/$HOST-"
 command -v ethtool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q ethtool >/dev/null 2>&1 || true
 command -v ethtool >/dev/null || { echo "ethtool is needed (GRO and TSO settings)" >&2; exit 1; }
 
@@ -75,8 +83,8 @@ counters() {
 echo "machine: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "arrangement: sender ($SENDER) on CPU $SEND_CPU; NAPI thread and receiver on CPU $RECV_CPU; GRO on, peer TSO off, NAPI threaded"
 echo
-echo "| receiver                 |      packets |      s |    packets/s | B/packet | offered/s | veth drops | round |"
-echo "|--------------------------|-------------:|-------:|-------------:|---------:|----------:|-----------:|------:|"
+echo "| receiver                 |      packets |      s |    packets/s | B/packet |  CPU s | ns/packet | packets/CPU-s | offered/s | veth drops | round |"
+echo "|--------------------------|-------------:|-------:|-------------:|---------:|-------:|----------:|--------------:|----------:|-----------:|------:|"
 SEND_SECONDS=$((SECONDS_EACH + 2))
 # "sleep": block in recvmmsg(2) / poll(2) whenever nothing is ready; "spin": busy-poll the socket or ring, sleep only
 # after 1 ms of nothing; "busy" (socket): sleep, with SO_BUSY_POLL; "spin50" (XdpPort): sleep through
@@ -101,26 +109,37 @@ for round in $(seq 1 "$ROUNDS"); do
     read -r tx1 drop1 < <(counters)
     offered=$(( (tx1 - tx0 + drop1 - drop0) / SEND_SECONDS )); drops=$((drop1 - drop0))
     printf '%s %9d | %10d | %5d |\n' "$(tr -d '\n' <"$OUT/row")" "$offered" "$drops" "$round"
-    # name <TAB> packets/s, for the summary
-    awk -F'|' -v OFS='\t' '{ gsub(/^ +| +$/, "", $2); gsub(/ /, "", $5); print $2, $5 }' "$OUT/row" >>"$OUT/results"
+    # name <TAB> packets/s <TAB> ns/packet <TAB> packets per CPU-second, for the summary
+    awk -F'|' -v OFS='\t' '{ gsub(/^ +| +$/, "", $2); print $2, $5 + 0, $8 + 0, $9 + 0 }' "$OUT/row" >>"$OUT/results"
   done
 done
 echo
-echo "Median of $ROUNDS rounds (packets/s), and the ratio to the kernel socket's best median (recvmmsg sleep/spin/busy):"
+echo "Medians of $ROUNDS rounds. packets/s is wall clock (what the receiver got while sharing the machine);"
+echo "packets/CPU-s divides the packets by the CPU time of the receive path (receiver process + veth NAPI thread),"
+echo "the receive rate one core would sustain with nothing else on it. Ratios are to the best kernel socket row."
 echo
-echo "| receiver                 |   median |      min |      max | x best socket |"
-echo "|--------------------------|---------:|---------:|---------:|--------------:|"
+echo "| receiver                 | packets/s |      min |      max | x socket | ns/packet | packets/CPU-s | x socket |"
+echo "|--------------------------|----------:|---------:|---------:|---------:|----------:|--------------:|---------:|"
 awk -F'\t' '
-  { if (!($1 in n)) order[++names] = $1; v[$1, ++n[$1]] = $2 }
+  function median(key, col,   c, a, b, t, s) {
+    c = n[key]
+    for (a = 1; a <= c; a++) s[a] = v[key, a, col]
+    for (a = 1; a <= c; a++) for (b = a + 1; b <= c; b++) if (s[b] < s[a]) { t = s[a]; s[a] = s[b]; s[b] = t }
+    lo = s[1]; hi = s[c]
+    return c % 2 ? s[(c + 1) / 2] : (s[c / 2] + s[c / 2 + 1]) / 2
+  }
+  { if (!($1 in n)) order[++names] = $1; i = ++n[$1]; v[$1, i, 2] = $2; v[$1, i, 3] = $3; v[$1, i, 4] = $4 }
   END {
     for (i = 1; i <= names; i++) {
-      k = order[i]; c = n[k]
-      for (a = 1; a <= c; a++) s[a] = v[k, a]
-      for (a = 1; a <= c; a++) for (b = a + 1; b <= c; b++) if (s[b] < s[a]) { t = s[a]; s[a] = s[b]; s[b] = t }
-      med[k] = c % 2 ? s[(c + 1) / 2] : (s[c / 2] + s[c / 2 + 1]) / 2; lo[k] = s[1]; hi[k] = s[c]
-      if (k ~ /^Socket/ && med[k] > best) best = med[k]
+      k = order[i]
+      cpu[k] = median(k, 4); ns[k] = median(k, 3); rate[k] = median(k, 2); rlo[k] = lo; rhi[k] = hi
+      if (k ~ /^Socket/ && rate[k] > bestRate) bestRate = rate[k]
+      if (k ~ /^Socket/ && cpu[k] > bestCpu) bestCpu = cpu[k]
     }
-    for (i = 1; i <= names; i++) { k = order[i]; printf "| %-24s | %8.0f | %8.0f | %8.0f | %13.2f |\n", k, med[k], lo[k], hi[k], best ? med[k] / best : 0 }
+    for (i = 1; i <= names; i++) {
+      k = order[i]
+      printf "| %-24s | %9.0f | %8.0f | %8.0f | %8.2f | %9.0f | %13.0f | %8.2f |\n", k, rate[k], rlo[k], rhi[k], rate[k] / bestRate, ns[k], cpu[k], cpu[k] / bestCpu
+    }
   }' "$OUT/results"
 echo
 echo "Receiver and sender details (in run order):"

@@ -99,6 +99,7 @@ internal static unsafe partial class BatchSocketReceiver
         socket.ReceiveTimeout = 100;   // SO_RCVTIMEO: a blocking call returns by the end of the run
         long packets = 0;
         long calls = 0;
+        long cpuBefore = ReceiveCpu.Nanoseconds();
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var clock = Stopwatch.StartNew();
         long limit = (long)(seconds * Stopwatch.Frequency);
@@ -114,8 +115,9 @@ internal static unsafe partial class BatchSocketReceiver
 
         double elapsed = clock.Elapsed.TotalSeconds;
         long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        long cpu = ReceiveCpu.Nanoseconds() - cpuBefore;
         string name = $"Socket ({mode})";
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name,-24} | {packets,12} | {elapsed,6:F2} | {packets / elapsed,12:F0} | {(double)allocated / Math.Max(packets, 1),8:F3} |"));
+        Row.Report(name, packets, elapsed, allocated, cpu);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: recvmmsg x{Batch}, {calls} calls, {(double)packets / Math.Max(calls, 1):F1} datagrams per call"));
         NativeMemory.Free(messages);
         NativeMemory.Free(iov);

@@ -116,6 +116,7 @@ static int ReceivePort(string name, PacketPort port, Func<int, bool> wait, doubl
     }
 
     long packets = 0;
+    long cpuBefore = EdgeOS.Net.Scenario.ReceiveCpu.Nanoseconds();
     long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
     var clock = Stopwatch.StartNew();
     long limit = (long)(seconds * Stopwatch.Frequency);
@@ -149,8 +150,10 @@ static int ReceivePort(string name, PacketPort port, Func<int, bool> wait, doubl
         port.Release(batch[..count]);
     }
 
+    double elapsed = clock.Elapsed.TotalSeconds;
     long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-    Report(name, packets, clock.Elapsed.TotalSeconds, allocated);
+    long cpu = EdgeOS.Net.Scenario.ReceiveCpu.Nanoseconds() - cpuBefore;
+    EdgeOS.Net.Scenario.Row.Report(name, packets, elapsed, allocated, cpu);
     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {waits} sleeps in poll(2), {(double)packets / Math.Max(waits, 1):F1} packets per sleep; {kernelStatistics()}"));
     return 0;
 }
@@ -276,9 +279,6 @@ static int Ping(string name, IPAddress server, int port, int count)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name,-20} | {samples.Count,8} | {lost,6} | {median,10:F1} | {p99,10:F1} |"));
     return 0;
 }
-
-static void Report(string name, long packets, double seconds, long allocated) =>
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name,-24} | {packets,12} | {seconds,6:F2} | {packets / seconds,12:F0} | {(double)allocated / Math.Max(packets, 1),8:F3} |"));
 
 static int Send(string interfaceName, string destinationMac, IPAddress source, IPAddress destination, int port, double seconds)
 {
