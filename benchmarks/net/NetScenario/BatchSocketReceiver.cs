@@ -118,11 +118,27 @@ internal static unsafe partial class BatchSocketReceiver
         long cpu = ReceiveCpu.Nanoseconds() - cpuBefore;
         string name = $"Socket ({mode})";
         Row.Report(name, packets, elapsed, allocated, cpu);
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: recvmmsg x{Batch}, {calls} calls, {(double)packets / Math.Max(calls, 1):F1} datagrams per call"));
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: recvmmsg x{Batch}, {calls} calls, {(double)packets / Math.Max(calls, 1):F1} datagrams per call; socket drops (receive buffer full) {SocketDrops(port)}"));
         NativeMemory.Free(messages);
         NativeMemory.Free(iov);
         NativeMemory.Free(buffers);
         return 0;
+    }
+
+    /// <summary>The drops column of /proc/net/udp for the socket bound to <paramref name="port"/> (-1 if not found).</summary>
+    private static long SocketDrops(int port)
+    {
+        string local = string.Create(CultureInfo.InvariantCulture, $":{port:X4} ");
+        foreach (string line in File.ReadLines("/proc/net/udp"))
+        {
+            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 12 && (fields[1] + " ").EndsWith(local, StringComparison.Ordinal))
+            {
+                return long.Parse(fields[^1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return -1;
     }
 
     [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
