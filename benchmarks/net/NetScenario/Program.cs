@@ -10,7 +10,8 @@ using EdgeOS.Net.Xdp;
 // send <iface> <dst-mac> <src-ip> <dst-ip> <port> <seconds>   flood 64-byte UDP frames (sendmmsg, AF_PACKET)
 // send-port <iface> <dst-mac> <src-ip> <dst-ip> <port> <seconds>  the same with a PacketSocketPort (one send(2) per frame)
 // recv-xdp <iface> <port> <seconds> [spin|sleep|spin50] | recv-packet <iface> <seconds> [spin|sleep]
-// recv-socket <ip> <port> <seconds> [spin|sleep]
+// send-ring ...  the same with a TPACKET_V2 TX_RING (one send(2) per pass over the ring)
+// recv-socket <ip> <port> <seconds> [sleep|spin|busy]   recvmmsg(2), 64 per call; busy: SO_BUSY_POLL
 //   count frames for the given time after the first one; prints "<name> <packets> <seconds> <packets/s>"
 // echo-xdp <iface> <port> <seconds> | echo-packet <iface> <port> <seconds> | echo-socket <ip> <port> <seconds>
 //   UDP echo server for the given time
@@ -20,6 +21,8 @@ switch (command)
 {
     case "send":
         return EdgeOS.Net.Scenario.FastSender.Run(args[1], BuildFrame(args[2], IPAddress.Parse(args[3]), IPAddress.Parse(args[4]), int.Parse(args[5], CultureInfo.InvariantCulture)), double.Parse(args[6], CultureInfo.InvariantCulture));
+    case "send-ring":
+        return EdgeOS.Net.Scenario.FastSender.RunRing(args[1], BuildFrame(args[2], IPAddress.Parse(args[3]), IPAddress.Parse(args[4]), int.Parse(args[5], CultureInfo.InvariantCulture)), double.Parse(args[6], CultureInfo.InvariantCulture));
     case "send-port":
         return Send(args[1], args[2], IPAddress.Parse(args[3]), IPAddress.Parse(args[4]), int.Parse(args[5], CultureInfo.InvariantCulture), double.Parse(args[6], CultureInfo.InvariantCulture));
     case "echo-xdp":
@@ -41,7 +44,18 @@ switch (command)
         return Ping(args[1], IPAddress.Parse(args[2]), int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
     case "recv-xdp":
         {
-            using var port = new XdpPort(new XdpPortOptions { InterfaceName = args[1], UdpPortLow = int.Parse(args[2], CultureInfo.InvariantCulture), UdpPortHigh = int.Parse(args[2], CultureInfo.InvariantCulture) });
+            // 16384 frames, 8192 of them in the fill ring: about as many packets as the kernel socket's 16 MiB receive
+            // buffer and the packet socket's 16 MiB ring hold, so a receiver that is off the core for a few
+            // milliseconds (it shares the core with veth's NAPI thread) drops no more here than there.
+            using var port = new XdpPort(new XdpPortOptions
+            {
+                InterfaceName = args[1],
+                UdpPortLow = int.Parse(args[2], CultureInfo.InvariantCulture),
+                UdpPortHigh = int.Parse(args[2], CultureInfo.InvariantCulture),
+                FrameCount = 16384,
+                FillRingSize = 8192,
+                RxRingSize = 8192,
+            });
             Console.Error.WriteLine($"xdp: zero-copy {port.IsZeroCopy}, native {port.IsNativeXdp}");
             if (args.Length > 4 && args[4] == "spin50")
             {
@@ -59,7 +73,7 @@ switch (command)
         }
 
     case "recv-socket":
-        return ReceiveSocket(IPAddress.Parse(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), double.Parse(args[3], CultureInfo.InvariantCulture), Spin(args, 4));
+        return EdgeOS.Net.Scenario.BatchSocketReceiver.Run(IPAddress.Parse(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), double.Parse(args[3], CultureInfo.InvariantCulture), args.Length > 4 ? args[4] : "sleep");
     default:
         Console.Error.WriteLine("usage: see the comment at the top of Program.cs");
         return 2;
@@ -102,6 +116,7 @@ static int ReceivePort(string name, PacketPort port, Func<int, bool> wait, doubl
     }
 
     long packets = 0;
+    long cpuBefore = EdgeOS.Net.Scenario.ReceiveCpu.Nanoseconds();
     long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
     var clock = Stopwatch.StartNew();
     long limit = (long)(seconds * Stopwatch.Frequency);
@@ -135,36 +150,11 @@ static int ReceivePort(string name, PacketPort port, Func<int, bool> wait, doubl
         port.Release(batch[..count]);
     }
 
+    double elapsed = clock.Elapsed.TotalSeconds;
     long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-    Report(name, packets, clock.Elapsed.TotalSeconds, allocated);
+    long cpu = EdgeOS.Net.Scenario.ReceiveCpu.Nanoseconds() - cpuBefore;
+    EdgeOS.Net.Scenario.Row.Report(name, packets, elapsed, allocated, cpu);
     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {waits} sleeps in poll(2), {(double)packets / Math.Max(waits, 1):F1} packets per sleep; {kernelStatistics()}"));
-    return 0;
-}
-
-static int ReceiveSocket(IPAddress address, int port, double seconds, bool spin)
-{
-    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-    socket.ReceiveBufferSize = 4 << 20;
-    socket.Bind(new IPEndPoint(address, port));
-    byte[] buffer = new byte[2048];
-    _ = socket.Receive(buffer);
-    long packets = 0;
-    long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-    var clock = Stopwatch.StartNew();
-    long limit = (long)(seconds * Stopwatch.Frequency);
-    socket.ReceiveTimeout = 100;
-    socket.Blocking = !spin;
-    while (clock.ElapsedTicks < limit)
-    {
-        // Spin: non-blocking recv(2) in a loop (one syscall per datagram either way); sleep: blocking recv(2).
-        if (socket.Receive(buffer, 0, buffer.Length, SocketFlags.None, out SocketError error) > 0 && error == SocketError.Success)
-        {
-            packets++;
-        }
-    }
-
-    long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-    Report(spin ? "Socket (spin)" : "Socket (sleep)", packets, clock.Elapsed.TotalSeconds, allocated);
     return 0;
 }
 
@@ -289,9 +279,6 @@ static int Ping(string name, IPAddress server, int port, int count)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name,-20} | {samples.Count,8} | {lost,6} | {median,10:F1} | {p99,10:F1} |"));
     return 0;
 }
-
-static void Report(string name, long packets, double seconds, long allocated) =>
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name,-20} | {packets,12} | {seconds,6:F2} | {packets / seconds,12:F0} | {(double)allocated / Math.Max(packets, 1),8:F3} |"));
 
 static int Send(string interfaceName, string destinationMac, IPAddress source, IPAddress destination, int port, double seconds)
 {
