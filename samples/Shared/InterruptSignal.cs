@@ -4,10 +4,11 @@ namespace EdgeOS.Samples.Shared;
 
 /// <summary>
 /// Makes SIGINT reach the program even when it was started with SIGINT ignored. A non-interactive shell starts
-/// background jobs that way (so that the terminal's Ctrl+C does not reach them), <c>nohup</c>-style launchers may too,
-/// and .NET keeps an inherited "ignore" for SIGINT: a <see cref="PosixSignalRegistration"/> for it then never fires.
-/// memcached and Click install their own SIGINT handlers whatever they inherited, so the samples do the same by
-/// putting back the default disposition before registering theirs. Linux and other Unix only; elsewhere nothing to do.
+/// background jobs that way (so that the terminal's Ctrl+C does not reach them), and .NET keeps an inherited "ignore"
+/// for SIGINT: a <see cref="PosixSignalRegistration"/> for it then never fires. memcached and Click install their own
+/// SIGINT handlers whatever they inherited (checked for memcached 1.6: started under <c>trap '' INT</c> it still stops
+/// on SIGINT), so the samples do the same by putting back the default disposition before registering theirs. Linux
+/// only; elsewhere nothing to do.
 /// </summary>
 internal static unsafe partial class InterruptSignal
 {

@@ -144,4 +144,45 @@ public sealed class CommandLineTests
             File.Delete(output);
         }
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // started with SIGINT ignored, as a background job of a non-interactive shell: Click still stops
+    public async Task InterruptStopsARunThatWouldNeverEndAndHandlersPrint(bool interruptIgnored)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "click.dll");
+        const string Arguments = "-e 'Idle -> c :: Counter -> Discard' -h c.count";
+        var psi = new ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($"{(interruptIgnored ? "trap '' INT; " : string.Empty)}exec dotnet '{dll}' {Arguments}");
+        using Process p = Process.Start(psi)!;
+        try
+        {
+            Task<string> stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            Task<string> stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+
+            // Wait until the runtime has started (the process has loaded its own assembly) before interrupting.
+            await Task.Delay(1500, TestContext.Current.CancellationToken);
+            Assert.False(p.HasExited, "click exited early");
+            using (Process kill = Process.Start("/bin/kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+            }
+
+            Assert.True(p.WaitForExit(TimeSpan.FromSeconds(20)), "click did not stop on SIGINT");
+            Assert.Equal((0, "0\n", string.Empty), (p.ExitCode, await stdout, await stderr));
+        }
+        finally
+        {
+            if (!p.HasExited)
+            {
+                p.Kill(entireProcessTree: true);
+            }
+        }
+    }
 }
