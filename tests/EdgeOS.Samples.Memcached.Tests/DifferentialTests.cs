@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Xunit;
@@ -8,7 +9,8 @@ namespace EdgeOS.Samples.Memcached.Tests;
 /// <summary>
 /// The same seeded random command sequences go to real memcached 1.6 and to one tenant of our host; the responses
 /// must be equal byte for byte. Documented differences, normalized before comparing: remaining TTLs ("t" flags and
-/// "me" exp/la, which depend on when each server's clock ticks), the "me" slab class and size, "version" and stats.
+/// "me" exp/la, which depend on when each server's clock ticks), the "me" slab class and size, "version" and stats, and
+/// the space padding of a number value (see <see cref="Normalize"/>).
 /// </summary>
 [Collection("processes")]
 public sealed partial class DifferentialTests
@@ -24,10 +26,21 @@ public sealed partial class DifferentialTests
     [GeneratedRegex(@"exp=-?\d+ la=\d+ (cas=\d+ fetch=\w+) cls=\d+ size=\d+")]
     private static partial Regex MetaDebugLine();
 
+    // A value of digits then spaces, after a "VALUE key flags bytes [cas]" or "VA bytes [flags]" header line.
+    [GeneratedRegex(@"(VALUE \S+ \d+ |VA )(\d+)([^\r\n]*\r\n)(\d+) +\r\n")]
+    private static partial Regex PaddedNumber();
+
     private static string Normalize(byte[] response)
     {
         string text = Encoding.Latin1.GetString(response);
         text = TtlFlag().Replace(text, "$1#");
+
+        // memcached writes a shorter incr/decr result in place, padded with spaces, only while no other thread holds
+        // a reference to the item (refcount 2); its LRU crawler and maintainer threads take such references at times
+        // of their own, and then it stores a new item of the exact length. Which one a later read sees is therefore
+        // timing (the test starts memcached without those threads; this stays for what else may hold a reference), so
+        // a number value is compared without its padding (the digits and everything else stay exact).
+        text = PaddedNumber().Replace(text, m => string.Create(CultureInfo.InvariantCulture, $"{m.Groups[1].Value}{m.Groups[4].Value.Length}{m.Groups[3].Value}{m.Groups[4].Value}\r\n"));
         return MetaDebugLine().Replace(text, "$1");
     }
 
@@ -42,7 +55,10 @@ public sealed partial class DifferentialTests
     [InlineData(8)]
     public void RandomTextAndMetaSequencesMatchRealMemcached(int seed)
     {
-        using MemcachedProcess real = new();
+        // memcached's LRU crawler and maintainer threads take item references at times of their own, which decides
+        // whether a shorter incr/decr result is padded in place or stored as a new item (see Normalize): without them
+        // the oracle answers the same sequence the same way every time. Neither changes what a command answers.
+        using MemcachedProcess real = new(extra: "-o no_lru_crawler,no_lru_maintainer");
         using HostProcess ours = new();
         using Connection a = new(real.Port);
         using Connection b = new(ours.PortBase);
