@@ -8,9 +8,12 @@ using EdgeOS.Samples.Click.Tenants;
 // Packets per second through Click configurations, 64-byte frames replayed from memory (the frames of a pcap
 // loaded once), single thread, and bytes allocated per packet after warm-up.
 // Then the same configurations with 100 tenants (FWPs of one template), packets steered over the tenants.
-// Usage: dotnet run -c Release --project benchmarks/click [-- PACKETS [TENANTS]]
+// Usage: dotnet run -c Release --project benchmarks/click [-- PACKETS [TENANTS [FILTER]]]
+// FILTER: run only the rows whose configuration (or steering) text contains it, e.g. "wire" or "firewall".
 long packets = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 20_000_000;
 int tenantCount = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100;
+string filter = args.Length > 2 ? args[2] : string.Empty;
+bool Selected(string row) => row.Contains(filter, StringComparison.OrdinalIgnoreCase);
 ElementRegistry.Register("MemoryReplay", () => new MemoryReplay());
 
 const string Router = """
@@ -38,7 +41,7 @@ var scenarios = new List<(string Name, string Config)>
 Console.WriteLine($"{packets:N0} packets of 64 bytes per run, one thread; {Environment.ProcessorCount} cores; {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");
 Console.WriteLine("| configuration | M packets/s | ns/packet | bytes allocated/packet |");
 Console.WriteLine("|---|---:|---:|---:|");
-foreach ((string name, string config) in scenarios)
+foreach ((string name, string config) in scenarios.Where(s => Selected("single " + s.Name)))
 {
     if (name.StartsWith("(b)", StringComparison.Ordinal) && !ElementRegistry.IsPrimitiveClass("IPFilter"))
     {
@@ -65,14 +68,22 @@ var tenantScenarios = new List<(string Name, string Config, TenantSteering Steer
     ("(b) firewall (Classifier + IPFilter)", Firewall.Replace("MemoryReplay(LIMIT $N, STOP true)", "FromSteering", StringComparison.Ordinal), TenantSteering.FlowHash),
     ("(c) IP router", Router.Replace("MemoryReplay(LIMIT $N, STOP true)", "FromSteering", StringComparison.Ordinal), TenantSteering.FlowHash),
 };
-foreach (TenantSteering steering in (TenantSteering[])[TenantSteering.DestinationPort, TenantSteering.FlowHash])
+var nonClickRows = new List<(string Name, TenantSteering Steering, NonClickPath Path)>
 {
-    (double seconds, long allocated) = TenantReplay.RunSteeringOnly(tenantCount, steering, packets, Math.Min(packets, 2_000_000));
+    ("(0) wire only: transmit, receive, release (part of every row below)", TenantSteering.DestinationPort, NonClickPath.WireOnly),
+    ("(0) wire + steering to the host's inline sink, no Click (part of every row below)", TenantSteering.DestinationPort, NonClickPath.Sink),
+    ("(0) wire + steering to the host's inline sink, no Click (part of every row below)", TenantSteering.FlowHash, NonClickPath.Sink),
+    ("(0) wire + steering through consumer rings, no Click (not used by the host)", TenantSteering.FlowHash, NonClickPath.Rings),
+};
+foreach ((string name, TenantSteering steering, NonClickPath path) in nonClickRows.Where(r => Selected($"tenants {r.Name} {r.Steering} {r.Path}")))
+{
+    (double seconds, long allocated) = TenantReplay.RunSteeringOnly(tenantCount, steering, packets, Math.Min(packets, 2_000_000), path);
+    string how = path == NonClickPath.WireOnly ? "none" : steering == TenantSteering.FlowHash ? "5-tuple hash" : "destination port";
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| (0) wire + steering only, no Click (part of every row below) | {(steering == TenantSteering.FlowHash ? "5-tuple hash" : "destination port")} | {packets / seconds / 1e6:0.00} | {seconds * 1e9 / packets:0.0} | {(double)allocated / packets:0.000} |"));
+        $"| {name} | {how} | {packets / seconds / 1e6:0.00} | {seconds * 1e9 / packets:0.0} | {(double)allocated / packets:0.000} |"));
 }
 
-foreach ((string name, string config, TenantSteering steering) in tenantScenarios)
+foreach ((string name, string config, TenantSteering steering) in tenantScenarios.Where(s => Selected($"tenants {s.Name} {s.Steering} full path")))
 {
     (double seconds, long allocated, long delivered) = TenantReplay.Run(config, tenantCount, steering, packets, Math.Min(packets, 2_000_000));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -80,7 +91,7 @@ foreach ((string name, string config, TenantSteering steering) in tenantScenario
 }
 
 // The tenants alone (FWP posts, runtime, per-tenant routers): frames handed to tenant i mod N without wire or steering.
-foreach ((string name, string config, _) in tenantScenarios.Where(s => s.Steering == TenantSteering.FlowHash))
+foreach ((string name, string config, _) in tenantScenarios.Where(s => s.Steering == TenantSteering.FlowHash && Selected($"tenants {s.Name} direct")))
 {
     (double seconds, long allocated, long delivered) = TenantReplay.Run(config, tenantCount, TenantSteering.FlowHash, packets, Math.Min(packets, 2_000_000), direct: true);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -16,9 +16,12 @@ namespace EdgeOS.Net;
 /// <see cref="PacketPortStatistics.TransmitDroppedFrames"/>; transmit itself always accepts the whole batch.
 /// </para>
 /// <para>
-/// Thread-safety: each port is used by one thread at a time, but the two ends may run on two threads (a short lock
-/// guards each port's free pool and receive queue, which the peer also touches). Cost: one copy per frame, no
-/// allocation.
+/// Thread-safety: each port is used by one thread at a time, but the two ends may run on two threads: a short lock
+/// guards each port's free pool and receive queue, which the peer also touches. The lock is taken once per batch, not
+/// per frame: once per receive, allocate or release of a batch, twice per transmitted batch (the peer's queue, then
+/// this port's pool), and once per up to 256 frames given back through
+/// <see cref="PacketPort.ReleaseFromAnyThread(Frame)"/> when the port's thread recycles them. Cost: one copy per
+/// frame, no allocation.
 /// </para>
 /// </remarks>
 public sealed unsafe class MemoryPort : PacketPort
@@ -198,6 +201,15 @@ public sealed unsafe class MemoryPort : PacketPort
         lock (_gate)
         {
             _free[_freeCount++] = slot;
+        }
+    }
+
+    private protected override void RecycleCore(ReadOnlySpan<int> slots)
+    {
+        lock (_gate)
+        {
+            slots.CopyTo(_free.AsSpan(_freeCount));
+            _freeCount += slots.Length;
         }
     }
 
