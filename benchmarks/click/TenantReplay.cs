@@ -42,8 +42,8 @@ internal static class TenantReplay
         return frames;
     }
 
-    /// <summary>Runs <paramref name="packets"/> packets through <paramref name="tenants"/> tenants of <paramref name="config"/> after a warm-up; returns seconds, bytes allocated and the packets the tenants' FromSteering elements received.</summary>
-    public static (double Seconds, long Allocated, long Delivered) Run(string config, int tenants, TenantSteering steering, long packets, long warmup, bool direct = false)
+    /// <summary>Runs <paramref name="packets"/> packets through <paramref name="tenants"/> tenants of <paramref name="config"/> after a warm-up; returns the times, bytes allocated and the packets the tenants' FromSteering elements received.</summary>
+    public static (Timing Time, long Allocated, long Delivered) Run(string config, int tenants, TenantSteering steering, long packets, long warmup, bool direct = false)
     {
         const int portBase = 10000;
         var errors = new ClickErrors();
@@ -69,8 +69,8 @@ internal static class TenantReplay
                 Replay(host, wire, frames, burst, ref next, warmup);
             }
 
+            Stopwatch sw = Timing.Start(out TimeSpan cpu);
             long before = GC.GetAllocatedBytesForCurrentThread();
-            var sw = Stopwatch.StartNew();
             if (direct)
             {
                 ReplayDirect(host, frames, tenantOf, ref next, packets);
@@ -80,8 +80,8 @@ internal static class TenantReplay
                 Replay(host, wire, frames, burst, ref next, packets);
             }
 
-            sw.Stop();
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Timing timing = Timing.Stop(sw, cpu);
             host.Stop();
             long delivered = 0;
             foreach (ClickTenant t in host.Tenants)
@@ -98,7 +98,7 @@ internal static class TenantReplay
                 throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"tenants received {delivered} of {warmup + packets} packets ({host.UnmatchedFrames} unmatched)"));
             }
 
-            return (sw.Elapsed.TotalSeconds, allocated, delivered - warmup);
+            return (timing, allocated, delivered - warmup);
         }
     }
 
@@ -109,7 +109,7 @@ internal static class TenantReplay
     /// the tenant host does (frames handed inline to a struct sink, given back in one batch);
     /// <see cref="NonClickPath.Rings"/> goes through the consumers' descriptor rings and their batched returns.
     /// </summary>
-    public static (double Seconds, long Allocated) RunSteeringOnly(int tenants, TenantSteering steering, long packets, long warmup, NonClickPath path)
+    public static (Timing Time, long Allocated) RunSteeringOnly(int tenants, TenantSteering steering, long packets, long warmup, NonClickPath path)
     {
         const int portBase = 10000;
         (MemoryPort wire, MemoryPort hostEnd) = MemoryPort.CreatePair(new MemoryPortOptions { FrameCount = 8192, FrameSizeBytes = 128 }, "click-bench");
@@ -186,12 +186,13 @@ internal static class TenantReplay
             }
 
             Round(warmup);
+            Stopwatch sw = Timing.Start(out TimeSpan cpu);
             long before = GC.GetAllocatedBytesForCurrentThread();
-            var sw = Stopwatch.StartNew();
             Round(packets);
-            sw.Stop();
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Timing timing = Timing.Stop(sw, cpu);
             GC.KeepAlive(sink2 + sink.Sum);
-            return (sw.Elapsed.TotalSeconds, GC.GetAllocatedBytesForCurrentThread() - before);
+            return (timing, allocated);
         }
     }
 

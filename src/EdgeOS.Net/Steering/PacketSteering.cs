@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using EdgeOS.Net.Packets;
 
 namespace EdgeOS.Net.Steering;
@@ -604,29 +605,34 @@ public sealed class PacketSteering : IDisposable
         }
     }
 
-    /// <summary>Reads the steering fields. Never reads outside <paramref name="frame"/>.</summary>
+    /// <summary>
+    /// Reads the steering fields. Never reads outside <paramref name="frame"/>: every read below is covered by a length
+    /// check before it (the checks are explicit, so the reads need no bounds checks of their own).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ParseResult Parse(ReadOnlySpan<byte> frame, out uint source, out uint destination, out byte protocol, out ushort sourcePort, out ushort destinationPort)
     {
         source = destination = 0;
         protocol = 0;
         sourcePort = destinationPort = 0;
-        if (frame.Length < 14)
+        int length = frame.Length;
+        if (length < 14)
         {
             return ParseResult.Malformed;
         }
 
+        ref byte b = ref MemoryMarshal.GetReference(frame);
         int offset = 12;
-        ushort type = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
+        ushort type = ReadBigEndian16(ref b, offset);
         for (int tags = 0; tags < 2 && type is EtherTypeVlan or EtherTypeQinQ; tags++)
         {
             offset += 4;
-            if (frame.Length < offset + 2)
+            if (length < offset + 2)
             {
                 return ParseResult.Malformed;
             }
 
-            type = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
+            type = ReadBigEndian16(ref b, offset);
         }
 
         if (type != EtherTypeIpv4)
@@ -634,21 +640,23 @@ public sealed class PacketSteering : IDisposable
             return ParseResult.NotSteerable;
         }
 
-        ReadOnlySpan<byte> ip = frame[(offset + 2)..];
-        if (ip.Length < 20)
+        int ip = offset + 2;
+        int ipBytes = length - ip;
+        if (ipBytes < 20)
         {
             return ParseResult.Malformed;
         }
 
-        int headerLength = (ip[0] & 0xF) * 4;
-        int totalLength = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
-        if (ip[0] >> 4 != 4 || headerLength < 20 || totalLength < headerLength || totalLength > ip.Length)
+        byte versionAndLength = Unsafe.Add(ref b, ip);
+        int headerLength = (versionAndLength & 0xF) * 4;
+        int totalLength = ReadBigEndian16(ref b, ip + 2);
+        if (versionAndLength >> 4 != 4 || headerLength < 20 || totalLength < headerLength || totalLength > ipBytes)
         {
             return ParseResult.Malformed;
         }
 
-        protocol = ip[9];
-        if ((protocol != IpProtocol.Udp && protocol != IpProtocol.Tcp) || (BinaryPrimitives.ReadUInt16BigEndian(ip[6..]) & 0x3FFF) != 0)
+        protocol = Unsafe.Add(ref b, ip + 9);
+        if ((protocol != IpProtocol.Udp && protocol != IpProtocol.Tcp) || (ReadBigEndian16(ref b, ip + 6) & 0x3FFF) != 0)
         {
             // Not UDP/TCP, or a fragment (more-fragments flag or an offset): only the first fragment has ports.
             return ParseResult.NotSteerable;
@@ -659,11 +667,26 @@ public sealed class PacketSteering : IDisposable
             return ParseResult.Malformed;
         }
 
-        source = BinaryPrimitives.ReadUInt32BigEndian(ip[12..]);
-        destination = BinaryPrimitives.ReadUInt32BigEndian(ip[16..]);
-        sourcePort = BinaryPrimitives.ReadUInt16BigEndian(ip[headerLength..]);
-        destinationPort = BinaryPrimitives.ReadUInt16BigEndian(ip[(headerLength + 2)..]);
+        // ip + headerLength + 4 <= ip + totalLength <= length: the ports lie within the frame.
+        source = ReadBigEndian32(ref b, ip + 12);
+        destination = ReadBigEndian32(ref b, ip + 16);
+        sourcePort = ReadBigEndian16(ref b, ip + headerLength);
+        destinationPort = ReadBigEndian16(ref b, ip + headerLength + 2);
         return ParseResult.Steerable;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ushort ReadBigEndian16(ref byte frame, int offset)
+    {
+        ushort value = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref frame, offset));
+        return BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(value) : value;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint ReadBigEndian32(ref byte frame, int offset)
+    {
+        uint value = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref frame, offset));
+        return BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(value) : value;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
