@@ -336,6 +336,33 @@ public abstract class PacketPort : IPacketPort
     }
 
     /// <summary>
+    /// Gives back frames this library's code received on the port's thread and never let out of its hands (no user
+    /// code ever saw the handles, e.g. <see cref="Steering.PacketSteering"/>'s sink path): no other thread can hold
+    /// them, so the generations move on without a compare-and-swap. The slots are recycled in batches.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The port was disposed meanwhile (its frames were reclaimed).</exception>
+    internal void ReleasePrivate(ReadOnlySpan<Frame> frames)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        FrameSlot[] slots = _slots;
+        Span<int> chunk = stackalloc int[RecycleChunk];
+        _outstanding -= frames.Length;
+        while (!frames.IsEmpty)
+        {
+            int n = Math.Min(frames.Length, RecycleChunk);
+            for (int i = 0; i < n; i++)
+            {
+                int slot = frames[i].Slot;
+                slots[slot].Generation++;
+                chunk[i] = slot;
+            }
+
+            RecycleCore(chunk[..n]);
+            frames = frames[n..];
+        }
+    }
+
+    /// <summary>
     /// The bytes of a frame this library's code received from the port a moment ago on the port's thread and still
     /// owns (no ownership check: the caller vouches for the handle).
     /// </summary>

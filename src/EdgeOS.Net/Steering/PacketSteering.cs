@@ -304,7 +304,8 @@ public sealed class PacketSteering : IDisposable
     /// Cost per frame: a header parse, a table load (port mode) or a 64-bit hash (hash mode), and the sink's call; per
     /// batch one receive and one release of the port (a lock each on a <see cref="MemoryPort"/>). No allocation. When
     /// the sink throws, the batch's frames are still given back to the port and the counters of the frames handled so
-    /// far kept; the exception propagates.
+    /// far kept; the exception propagates. When the sink disposes the port, the rest of the batch is not read and
+    /// <see cref="ObjectDisposedException"/> is thrown (the port reclaimed the frames).
     /// </remarks>
     /// <exception cref="InvalidOperationException">No consumer was added.</exception>
     /// <exception cref="ObjectDisposedException">The steering or the port was disposed.</exception>
@@ -417,6 +418,12 @@ public sealed class PacketSteering : IDisposable
         {
             for (int i = 0; i < frames.Length; i++)
             {
+                if (port.IsDisposed)
+                {
+                    // The sink disposed the port: its memory is gone, nothing more may be read (or given back).
+                    ObjectDisposedException.ThrowIf(true, port);
+                }
+
                 ReadOnlySpan<byte> data = port.ReceivedSpan(frames[i]);
                 int target = Classify(data, consumerCount, out uint hash);
                 if (target < 0)
@@ -446,7 +453,11 @@ public sealed class PacketSteering : IDisposable
             }
 
             AddUnmatched(malformed, notSteerable, noRule);
-            port.Release(frames);
+            if (!port.IsDisposed)
+            {
+                // The handles never left this method (the sink saw spans only): no compare-and-swap needed.
+                port.ReleasePrivate(frames);
+            }
         }
     }
 

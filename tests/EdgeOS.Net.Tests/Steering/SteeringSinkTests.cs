@@ -117,6 +117,24 @@ public sealed class SteeringSinkTests
     }
 
     [Fact]
+    public void WhenTheSinkDisposesThePortTheRestOfTheBatchIsNotRead()
+    {
+        (MemoryPort sender, MemoryPort receiver) = MemoryPort.CreatePair(new MemoryPortOptions { FrameCount = 16 });
+        using (sender)
+        using (receiver)
+        using (var steering = new PacketSteering(receiver))
+        {
+            SteeringConsumer a = steering.AddConsumer("a");
+            steering.MapDestinationPorts(a, 9000, 9000);
+            SteeringFrames.Send(sender, Enumerable.Range(0, 4).Select(_ => SteeringFrames.Udp4(9000)));
+            var sink = new DisposingSink { Port = receiver };
+            Assert.Throws<ObjectDisposedException>(() => steering.Poll(ref sink));
+            Assert.Equal(1, sink.Calls);
+            Assert.Equal(4, receiver.GetStatistics().LeakedFrames); // reclaimed by the dispose, never given back twice
+        }
+    }
+
+    [Fact]
     public void SinkPollAllocatesNothingPerPacket()
     {
         (MemoryPort sender, MemoryPort receiver) = MemoryPort.CreatePair(new MemoryPortOptions { FrameCount = 64 });
@@ -186,6 +204,18 @@ public sealed class SteeringSinkTests
             {
                 throw new InvalidOperationException("sink failed");
             }
+        }
+    }
+
+    private struct DisposingSink : ISteeringSink
+    {
+        public MemoryPort Port;
+        public int Calls;
+
+        public void Deliver(int consumer, ReadOnlySpan<byte> frame, uint flowHash)
+        {
+            Calls++;
+            Port.Dispose();
         }
     }
 
