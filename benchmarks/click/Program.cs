@@ -8,9 +8,12 @@ using EdgeOS.Samples.Click.Tenants;
 // Packets per second through Click configurations, 64-byte frames replayed from memory (the frames of a pcap
 // loaded once), single thread, and bytes allocated per packet after warm-up.
 // Then the same configurations with 100 tenants (FWPs of one template), packets steered over the tenants.
-// Usage: dotnet run -c Release --project benchmarks/click [-- PACKETS [TENANTS]]
+// Usage: dotnet run -c Release --project benchmarks/click [-- PACKETS [TENANTS [FILTER]]]
+// FILTER: run only the rows whose configuration (or steering) text contains it, e.g. "wire" or "firewall".
 long packets = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 20_000_000;
 int tenantCount = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100;
+string filter = args.Length > 2 ? args[2] : string.Empty;
+bool Selected(string row) => row.Contains(filter, StringComparison.OrdinalIgnoreCase);
 ElementRegistry.Register("MemoryReplay", () => new MemoryReplay());
 
 const string Router = """
@@ -36,9 +39,9 @@ var scenarios = new List<(string Name, string Config)>
 };
 
 Console.WriteLine($"{packets:N0} packets of 64 bytes per run, one thread; {Environment.ProcessorCount} cores; {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");
-Console.WriteLine("| configuration | M packets/s | ns/packet | bytes allocated/packet |");
-Console.WriteLine("|---|---:|---:|---:|");
-foreach ((string name, string config) in scenarios)
+Console.WriteLine("| configuration | M packets/s | ns/packet | M packets/CPU-s | CPU ns/packet | bytes allocated/packet |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+foreach ((string name, string config) in scenarios.Where(s => Selected("single " + s.Name)))
 {
     if (name.StartsWith("(b)", StringComparison.Ordinal) && !ElementRegistry.IsPrimitiveClass("IPFilter"))
     {
@@ -48,16 +51,16 @@ foreach ((string name, string config) in scenarios)
 
     // Warm-up run (JIT tiering), then the measured run.
     Run(config, Math.Min(packets, 2_000_000));
-    (double seconds, long allocated) = Run(config, packets);
+    (Timing time, long allocated) = Run(config, packets);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {packets / seconds / 1e6:0.00} | {seconds * 1e9 / packets:0.0} | {(double)allocated / packets:0.000} |"));
+        $"| {name} | {Rates(time, packets)} | {(double)allocated / packets:0.000} |"));
 }
 
 // Multi-tenant rows: the same element chains behind FromSteering instead of the replay source.
 Console.WriteLine();
 Console.WriteLine($"{tenantCount} tenants (FWPs of one template, runtime without workers: steering and tenants on this one thread)");
-Console.WriteLine("| configuration | steering | M packets/s | ns/packet | bytes allocated/packet |");
-Console.WriteLine("|---|---|---:|---:|---:|");
+Console.WriteLine("| configuration | steering | M packets/s | ns/packet | M packets/CPU-s | CPU ns/packet | bytes allocated/packet |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
 var tenantScenarios = new List<(string Name, string Config, TenantSteering Steering)>
 {
     ("(a) -> Discard", "src :: FromSteering -> d :: Discard;", TenantSteering.DestinationPort),
@@ -65,29 +68,41 @@ var tenantScenarios = new List<(string Name, string Config, TenantSteering Steer
     ("(b) firewall (Classifier + IPFilter)", Firewall.Replace("MemoryReplay(LIMIT $N, STOP true)", "FromSteering", StringComparison.Ordinal), TenantSteering.FlowHash),
     ("(c) IP router", Router.Replace("MemoryReplay(LIMIT $N, STOP true)", "FromSteering", StringComparison.Ordinal), TenantSteering.FlowHash),
 };
-foreach (TenantSteering steering in (TenantSteering[])[TenantSteering.DestinationPort, TenantSteering.FlowHash])
+var nonClickRows = new List<(string Name, TenantSteering Steering, NonClickPath Path)>
 {
-    (double seconds, long allocated) = TenantReplay.RunSteeringOnly(tenantCount, steering, packets, Math.Min(packets, 2_000_000));
+    ("(0) wire only: transmit, receive, release (part of every row below)", TenantSteering.DestinationPort, NonClickPath.WireOnly),
+    ("(0) wire + steering to the host's inline sink, no Click (part of every row below)", TenantSteering.DestinationPort, NonClickPath.Sink),
+    ("(0) wire + steering to the host's inline sink, no Click (part of every row below)", TenantSteering.FlowHash, NonClickPath.Sink),
+    ("(0) wire + steering through consumer rings, no Click (not used by the host)", TenantSteering.FlowHash, NonClickPath.Rings),
+};
+foreach ((string name, TenantSteering steering, NonClickPath path) in nonClickRows.Where(r => Selected($"tenants {r.Name} {r.Steering} {r.Path}")))
+{
+    (Timing time, long allocated) = TenantReplay.RunSteeringOnly(tenantCount, steering, packets, Math.Min(packets, 2_000_000), path);
+    string how = path == NonClickPath.WireOnly ? "none" : steering == TenantSteering.FlowHash ? "5-tuple hash" : "destination port";
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| (0) wire + steering only, no Click (part of every row below) | {(steering == TenantSteering.FlowHash ? "5-tuple hash" : "destination port")} | {packets / seconds / 1e6:0.00} | {seconds * 1e9 / packets:0.0} | {(double)allocated / packets:0.000} |"));
+        $"| {name} | {how} | {Rates(time, packets)} | {(double)allocated / packets:0.000} |"));
 }
 
-foreach ((string name, string config, TenantSteering steering) in tenantScenarios)
+foreach ((string name, string config, TenantSteering steering) in tenantScenarios.Where(s => Selected($"tenants {s.Name} {s.Steering} full path")))
 {
-    (double seconds, long allocated, long delivered) = TenantReplay.Run(config, tenantCount, steering, packets, Math.Min(packets, 2_000_000));
+    (Timing time, long allocated, long delivered) = TenantReplay.Run(config, tenantCount, steering, packets, Math.Min(packets, 2_000_000));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {(steering == TenantSteering.FlowHash ? "5-tuple hash" : "destination port")} | {delivered / seconds / 1e6:0.00} | {seconds * 1e9 / delivered:0.0} | {(double)allocated / delivered:0.000} |"));
+        $"| {name} | {(steering == TenantSteering.FlowHash ? "5-tuple hash" : "destination port")} | {Rates(time, delivered)} | {(double)allocated / delivered:0.000} |"));
 }
 
 // The tenants alone (FWP posts, runtime, per-tenant routers): frames handed to tenant i mod N without wire or steering.
-foreach ((string name, string config, _) in tenantScenarios.Where(s => s.Steering == TenantSteering.FlowHash))
+foreach ((string name, string config, _) in tenantScenarios.Where(s => s.Steering == TenantSteering.FlowHash && Selected($"tenants {s.Name} direct")))
 {
-    (double seconds, long allocated, long delivered) = TenantReplay.Run(config, tenantCount, TenantSteering.FlowHash, packets, Math.Min(packets, 2_000_000), direct: true);
+    (Timing time, long allocated, long delivered) = TenantReplay.Run(config, tenantCount, TenantSteering.FlowHash, packets, Math.Min(packets, 2_000_000), direct: true);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | none (tenant = i mod {tenantCount}) | {delivered / seconds / 1e6:0.00} | {seconds * 1e9 / delivered:0.0} | {(double)allocated / delivered:0.000} |"));
+        $"| {name} | none (tenant = i mod {tenantCount}) | {Rates(time, delivered)} | {(double)allocated / delivered:0.000} |"));
 }
 
-static (double Seconds, long Allocated) Run(string config, long packets)
+// Wall-clock rate and time per packet, then the same per CPU-second of the process (steadier on a shared machine).
+static string Rates(Timing time, long packets) => string.Create(CultureInfo.InvariantCulture,
+    $"{packets / time.WallSeconds / 1e6:0.00} | {time.WallSeconds * 1e9 / packets:0.0} | {packets / time.CpuSeconds / 1e6:0.00} | {time.CpuSeconds * 1e9 / packets:0.0}");
+
+static (Timing Time, long Allocated) Run(string config, long packets)
 {
     var errors = new ClickErrors();
     var variables = new Dictionary<string, string> { ["N"] = packets.ToString(CultureInfo.InvariantCulture) };
@@ -97,11 +112,11 @@ static (double Seconds, long Allocated) Run(string config, long packets)
     Router router = EdgeOS.Samples.Click.Runtime.Router.Create(graph, errors, master)
         ?? throw new InvalidOperationException(string.Join("\n", errors.Messages));
     router.Pool.Reserve(256);
+    Stopwatch sw = Timing.Start(out TimeSpan cpu);
     long before = GC.GetAllocatedBytesForCurrentThread();
-    var sw = Stopwatch.StartNew();
     master.Run();
-    sw.Stop();
     long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+    Timing timing = Timing.Stop(sw, cpu);
     router.Cleanup();
-    return (sw.Elapsed.TotalSeconds, allocated);
+    return (timing, allocated);
 }

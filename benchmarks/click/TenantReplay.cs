@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using EdgeOS.Net;
 using EdgeOS.Net.Packets;
+using EdgeOS.Net.Steering;
 using EdgeOS.Samples.Click.Language;
 using EdgeOS.Samples.Click.Runtime;
 using EdgeOS.Samples.Click.Tenants;
@@ -41,8 +42,8 @@ internal static class TenantReplay
         return frames;
     }
 
-    /// <summary>Runs <paramref name="packets"/> packets through <paramref name="tenants"/> tenants of <paramref name="config"/> after a warm-up; returns seconds, bytes allocated and the packets the tenants' FromSteering elements received.</summary>
-    public static (double Seconds, long Allocated, long Delivered) Run(string config, int tenants, TenantSteering steering, long packets, long warmup, bool direct = false)
+    /// <summary>Runs <paramref name="packets"/> packets through <paramref name="tenants"/> tenants of <paramref name="config"/> after a warm-up; returns the times, bytes allocated and the packets the tenants' FromSteering elements received.</summary>
+    public static (Timing Time, long Allocated, long Delivered) Run(string config, int tenants, TenantSteering steering, long packets, long warmup, bool direct = false)
     {
         const int portBase = 10000;
         var errors = new ClickErrors();
@@ -68,8 +69,8 @@ internal static class TenantReplay
                 Replay(host, wire, frames, burst, ref next, warmup);
             }
 
+            Stopwatch sw = Timing.Start(out TimeSpan cpu);
             long before = GC.GetAllocatedBytesForCurrentThread();
-            var sw = Stopwatch.StartNew();
             if (direct)
             {
                 ReplayDirect(host, frames, tenantOf, ref next, packets);
@@ -79,8 +80,8 @@ internal static class TenantReplay
                 Replay(host, wire, frames, burst, ref next, packets);
             }
 
-            sw.Stop();
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Timing timing = Timing.Stop(sw, cpu);
             host.Stop();
             long delivered = 0;
             foreach (ClickTenant t in host.Tenants)
@@ -97,60 +98,87 @@ internal static class TenantReplay
                 throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"tenants received {delivered} of {warmup + packets} packets ({host.UnmatchedFrames} unmatched)"));
             }
 
-            return (sw.Elapsed.TotalSeconds, allocated, delivered - warmup);
+            return (timing, allocated, delivered - warmup);
         }
     }
 
     /// <summary>
-    /// The part of the tenant rows that is not Click: the same frames over the same wire and the same steering into
-    /// 100 consumers, each consumer's frames received, read and given back, nothing posted to any tenant.
+    /// The part of the tenant rows that is not Click: the same frames over the same wire, and (unless
+    /// <paramref name="path"/> is <see cref="NonClickPath.WireOnly"/>) the same steering into 100 consumers, each frame
+    /// read (its last byte) and given back; nothing is posted to any tenant. <see cref="NonClickPath.Sink"/> is what
+    /// the tenant host does (frames handed inline to a struct sink, given back in one batch);
+    /// <see cref="NonClickPath.Rings"/> goes through the consumers' descriptor rings and their batched returns.
     /// </summary>
-    public static (double Seconds, long Allocated) RunSteeringOnly(int tenants, TenantSteering steering, long packets, long warmup)
+    public static (Timing Time, long Allocated) RunSteeringOnly(int tenants, TenantSteering steering, long packets, long warmup, NonClickPath path)
     {
         const int portBase = 10000;
         (MemoryPort wire, MemoryPort hostEnd) = MemoryPort.CreatePair(new MemoryPortOptions { FrameCount = 8192, FrameSizeBytes = 128 }, "click-bench");
         using (wire)
         using (hostEnd)
-        using (var steer = new EdgeOS.Net.Steering.PacketSteering(hostEnd, new EdgeOS.Net.Steering.PacketSteeringOptions
+        using (var steer = new PacketSteering(hostEnd, new PacketSteeringOptions
         {
-            Mode = steering == TenantSteering.FlowHash ? EdgeOS.Net.Steering.SteeringMode.FlowHash : EdgeOS.Net.Steering.SteeringMode.DestinationPort,
-            BatchSize = EdgeOS.Net.Steering.PacketSteeringOptions.BatchSizeMax,
+            Mode = steering == TenantSteering.FlowHash ? SteeringMode.FlowHash : SteeringMode.DestinationPort,
+            BatchSize = PacketSteeringOptions.BatchSizeMax,
         }))
         {
-            var consumers = new EdgeOS.Net.Steering.SteeringConsumer[tenants];
+            var consumers = new SteeringConsumer[tenants];
             for (int i = 0; i < tenants; i++)
             {
-                consumers[i] = steer.AddConsumer("c" + i.ToString(CultureInfo.InvariantCulture), new EdgeOS.Net.Steering.SteeringConsumerOptions { SlotCount = EdgeOS.Net.Steering.PacketSteeringOptions.BatchSizeMax });
+                consumers[i] = steer.AddConsumer("c" + i.ToString(CultureInfo.InvariantCulture), new SteeringConsumerOptions { SlotCount = PacketSteeringOptions.BatchSizeMax });
                 if (steering == TenantSteering.DestinationPort)
                 {
                     steer.MapDestinationPorts(consumers[i], portBase + i, portBase + i);
                 }
             }
 
-            var received = new EdgeOS.Net.Steering.SteeredPacket[EdgeOS.Net.Steering.PacketSteeringOptions.BatchSizeMax];
-            byte[][] frames = Frames(steering, tenants, portBase);
+            var received = new SteeredPacket[PacketSteeringOptions.BatchSizeMax];
+            Frame[] frames = new Frame[PacketSteeringOptions.BatchSizeMax];
+            byte[][] replay = Frames(steering, tenants, portBase);
             Frame[] burst = new Frame[Burst];
             long next = 0;
-            long sink = 0;
+            var sink = new LastByteSink();
+            long sink2 = 0;
             void Round(long count)
             {
                 long end = next + count;
                 while (next < end)
                 {
-                    TransmitBurst(wire, frames, burst, ref next, end);
-                    while (steer.Poll() > 0)
+                    TransmitBurst(wire, replay, burst, ref next, end);
+                    if (path == NonClickPath.WireOnly)
                     {
-                        foreach (var c in consumers)
+                        int n;
+                        while ((n = hostEnd.Receive(frames)) > 0)
                         {
-                            int k;
-                            while ((k = c.TryReceive(received)) > 0)
+                            for (int j = 0; j < n; j++)
                             {
-                                for (int j = 0; j < k; j++)
-                                {
-                                    sink += c.GetSpan(received[j])[^1];
-                                }
+                                sink2 += hostEnd.GetSpan(frames[j])[^1];
+                            }
 
-                                c.Return(received.AsSpan(0, k));
+                            hostEnd.Release(frames.AsSpan(0, n));
+                        }
+                    }
+                    else if (path == NonClickPath.Sink)
+                    {
+                        while (steer.Poll(ref sink) > 0)
+                        {
+                        }
+                    }
+                    else
+                    {
+                        while (steer.Poll() > 0)
+                        {
+                            foreach (SteeringConsumer c in consumers)
+                            {
+                                int k;
+                                while ((k = c.TryReceive(received)) > 0)
+                                {
+                                    for (int j = 0; j < k; j++)
+                                    {
+                                        sink2 += c.GetSpan(received[j])[^1];
+                                    }
+
+                                    c.Return(received.AsSpan(0, k));
+                                }
                             }
                         }
                     }
@@ -158,12 +186,13 @@ internal static class TenantReplay
             }
 
             Round(warmup);
+            Stopwatch sw = Timing.Start(out TimeSpan cpu);
             long before = GC.GetAllocatedBytesForCurrentThread();
-            var sw = Stopwatch.StartNew();
             Round(packets);
-            sw.Stop();
-            GC.KeepAlive(sink);
-            return (sw.Elapsed.TotalSeconds, GC.GetAllocatedBytesForCurrentThread() - before);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Timing timing = Timing.Stop(sw, cpu);
+            GC.KeepAlive(sink2 + sink.Sum);
+            return (timing, allocated);
         }
     }
 
@@ -175,10 +204,11 @@ internal static class TenantReplay
         while (next < end)
         {
             long stop = Math.Min(end, next + Burst);
+            int i = (int)(next % frames.Length);
             for (; next < stop; next++)
             {
-                int i = (int)(next % frames.Length);
                 host.Deliver(tenantOf[i], frames[i]);
+                i = i + 1 == frames.Length ? 0 : i + 1;
             }
 
             host.Flush();
@@ -189,12 +219,16 @@ internal static class TenantReplay
     private static void TransmitBurst(MemoryPort wire, byte[][] frames, Frame[] burst, ref long next, long end)
     {
         int n = wire.AllocateTransmit(burst.AsSpan(0, (int)Math.Min(Burst, end - next)));
+        int at = (int)(next % frames.Length); // one division per burst, not per frame (the generator is not measured)
         for (int i = 0; i < n; i++)
         {
-            byte[] f = frames[next++ % frames.Length];
+            byte[] f = frames[at];
+            at = at + 1 == frames.Length ? 0 : at + 1;
             f.CopyTo(wire.GetBuffer(burst[i]));
             burst[i] = burst[i].WithLength(f.Length);
         }
+
+        next += n;
 
         wire.Transmit(burst.AsSpan(0, n));
     }
@@ -210,4 +244,25 @@ internal static class TenantReplay
             }
         }
     }
+
+    // Reads each steered frame's last byte (so the frame is touched, as a consumer would).
+    private struct LastByteSink : ISteeringSink
+    {
+        public long Sum;
+
+        public void Deliver(int consumer, ReadOnlySpan<byte> frame, uint flowHash) => Sum += frame[^1] + consumer;
+    }
+}
+
+/// <summary>Which non-Click part <see cref="TenantReplay.RunSteeringOnly"/> measures.</summary>
+internal enum NonClickPath
+{
+    /// <summary>The wire alone: transmit, receive, read, release in batches.</summary>
+    WireOnly,
+
+    /// <summary>Wire and steering into an inline sink (what the tenant host does).</summary>
+    Sink,
+
+    /// <summary>Wire and steering through the consumers' descriptor rings.</summary>
+    Rings,
 }

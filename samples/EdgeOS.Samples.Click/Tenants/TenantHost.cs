@@ -193,7 +193,6 @@ internal sealed class TenantHost : IDisposable
     private readonly Action _waitForRoom;
     private PacketSteering? _steering;
     private SteeringConsumer[] _consumers = [];
-    private SteeredPacket[] _received = [];
     private long _unmatchedBefore;
     private bool _disposed;
 
@@ -342,7 +341,6 @@ internal sealed class TenantHost : IDisposable
 
         _steering = steering;
         _consumers = consumers;
-        _received = new SteeredPacket[PacketSteeringOptions.BatchSizeMax];
     }
 
     /// <summary>
@@ -354,28 +352,8 @@ internal sealed class TenantHost : IDisposable
     public int Poll()
     {
         PacketSteering steering = _steering ?? throw new InvalidOperationException("no port attached");
-        int received = steering.Poll();
-        for (int i = 0; received > 0 && i < _consumers.Length; i++)
-        {
-            SteeringConsumer consumer = _consumers[i];
-            if (consumer.PendingCount == 0)
-            {
-                continue;
-            }
-
-            ClickTenant tenant = _tenants[i];
-            int n;
-            while ((n = consumer.TryReceive(_received)) > 0)
-            {
-                for (int k = 0; k < n; k++)
-                {
-                    Deliver(tenant, consumer.GetSpan(_received[k]));
-                }
-
-                consumer.Return(_received.AsSpan(0, n));
-            }
-        }
-
+        var sink = new TenantSteeringSink(this);
+        int received = steering.Poll(ref sink);
         if (received < PacketSteeringOptions.BatchSizeMax)
         {
             Flush();

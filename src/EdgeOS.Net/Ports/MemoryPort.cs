@@ -16,9 +16,12 @@ namespace EdgeOS.Net;
 /// <see cref="PacketPortStatistics.TransmitDroppedFrames"/>; transmit itself always accepts the whole batch.
 /// </para>
 /// <para>
-/// Thread-safety: each port is used by one thread at a time, but the two ends may run on two threads (a short lock
-/// guards each port's free pool and receive queue, which the peer also touches). Cost: one copy per frame, no
-/// allocation.
+/// Thread-safety: each port is used by one thread at a time, but the two ends may run on two threads: a short lock
+/// guards each port's free pool and receive queue, which the peer also touches. The lock is taken once per batch, not
+/// per frame: once per receive, allocate or release of a batch, twice per transmitted batch (the peer's queue, then
+/// this port's pool), and once per up to 256 frames given back through
+/// <see cref="PacketPort.ReleaseFromAnyThread(Frame)"/> when the port's thread recycles them. Cost: one copy per
+/// frame, no allocation.
 /// </para>
 /// </remarks>
 public sealed unsafe class MemoryPort : PacketPort
@@ -111,15 +114,19 @@ public sealed unsafe class MemoryPort : PacketPort
     {
         lock (_gate)
         {
+            ulong[] queue = _queue;
+            int head = _queueHead;
             int count = Math.Min(frames.Length, _queueCount);
+            int capacity = FrameCapacityBytes;
             for (int i = 0; i < count; i++)
             {
-                ulong entry = _queue[_queueHead];
-                _queueHead = _queueHead + 1 == _queue.Length ? 0 : _queueHead + 1;
+                ulong entry = queue[head];
+                head = head + 1 == queue.Length ? 0 : head + 1;
                 int slot = (int)(entry >> 32);
-                frames[i] = Issue(slot, SlotData(slot), (int)(uint)entry, FrameCapacityBytes);
+                frames[i] = Issue(slot, SlotData(slot), (int)(uint)entry, capacity);
             }
 
+            _queueHead = head;
             _queueCount -= count;
             return count;
         }
@@ -129,13 +136,17 @@ public sealed unsafe class MemoryPort : PacketPort
     {
         lock (_gate)
         {
-            int count = Math.Min(frames.Length, _freeCount);
+            int[] free = _free;
+            int freeCount = _freeCount;
+            int count = Math.Min(frames.Length, freeCount);
+            int capacity = FrameCapacityBytes;
             for (int i = 0; i < count; i++)
             {
-                int slot = _free[--_freeCount];
-                frames[i] = Issue(slot, SlotData(slot), 0, FrameCapacityBytes);
+                int slot = free[--freeCount];
+                frames[i] = Issue(slot, SlotData(slot), 0, capacity);
             }
 
+            _freeCount = freeCount;
             return count;
         }
     }
@@ -143,39 +154,40 @@ public sealed unsafe class MemoryPort : PacketPort
     private protected override int TransmitCore(ReadOnlySpan<Frame> frames)
     {
         MemoryPort? peer = _peer;
-        int dropped = 0;
+        int delivered = 0;
         if (peer is not null)
         {
             lock (peer._gate)
             {
-                for (int i = 0; i < frames.Length; i++)
+                // The peer's queue never overflows: a queued frame holds one of its FrameCount slots, a free one does
+                // not, so at most FrameCount entries are ever queued.
+                delivered = peer._closed ? 0 : Math.Min(frames.Length, peer._freeCount);
+                int[] free = peer._free;
+                int freeCount = peer._freeCount;
+                ulong[] queue = peer._queue;
+                int tail = peer._queueHead + peer._queueCount;
+                if (tail >= queue.Length)
                 {
-                    if (peer._closed || peer._freeCount == 0)
-                    {
-                        dropped++;
-                        continue;
-                    }
-
-                    Frame frame = frames[i];
-                    int target = peer._free[--peer._freeCount];
-                    new ReadOnlySpan<byte>((void*)SlotAddress(frame.Slot), frame.Length)
-                        .CopyTo(new Span<byte>((void*)peer.SlotData(target), peer.FrameCapacityBytes));
-                    int tail = peer._queueHead + peer._queueCount;
-                    if (tail >= peer._queue.Length)
-                    {
-                        tail -= peer._queue.Length;
-                    }
-
-                    peer._queue[tail] = ((ulong)(uint)target << 32) | (uint)frame.Length;
-                    peer._queueCount++;
+                    tail -= queue.Length;
                 }
+
+                int capacity = peer.FrameCapacityBytes;
+                for (int i = 0; i < delivered; i++)
+                {
+                    Frame frame = frames[i];
+                    int target = free[--freeCount];
+                    new ReadOnlySpan<byte>((void*)SlotAddress(frame.Slot), frame.Length)
+                        .CopyTo(new Span<byte>((void*)peer.SlotData(target), capacity));
+                    queue[tail] = ((ulong)(uint)target << 32) | (uint)frame.Length;
+                    tail = tail + 1 == queue.Length ? 0 : tail + 1;
+                }
+
+                peer._freeCount = freeCount;
+                peer._queueCount += delivered;
             }
         }
-        else
-        {
-            dropped = frames.Length;
-        }
 
+        int dropped = frames.Length - delivered;
         if (dropped > 0)
         {
             peer?.CountReceiveDropped(dropped);
@@ -184,10 +196,14 @@ public sealed unsafe class MemoryPort : PacketPort
 
         lock (_gate)
         {
-            foreach (Frame frame in frames)
+            int[] free = _free;
+            int freeCount = _freeCount;
+            for (int i = 0; i < frames.Length; i++)
             {
-                _free[_freeCount++] = frame.Slot;
+                free[freeCount++] = frames[i].Slot;
             }
+
+            _freeCount = freeCount;
         }
 
         return frames.Length;
@@ -198,6 +214,15 @@ public sealed unsafe class MemoryPort : PacketPort
         lock (_gate)
         {
             _free[_freeCount++] = slot;
+        }
+    }
+
+    private protected override void RecycleCore(ReadOnlySpan<int> slots)
+    {
+        lock (_gate)
+        {
+            slots.CopyTo(_free.AsSpan(_freeCount));
+            _freeCount += slots.Length;
         }
     }
 

@@ -39,6 +39,9 @@ namespace EdgeOS.Net;
 /// </remarks>
 public abstract class PacketPort : IPacketPort
 {
+    /// <summary>The most slots one batch <see cref="RecycleCore(ReadOnlySpan{int})"/> call gets.</summary>
+    private protected const int RecycleChunk = 256;
+
     private static int s_nextTag;
 
     private readonly FrameSlot[] _slots;
@@ -194,9 +197,17 @@ public abstract class PacketPort : IPacketPort
 
         BeginReturn(frames, transmit: false);
         _outstanding -= frames.Length;
-        for (int i = 0; i < frames.Length; i++)
+        Span<int> slots = stackalloc int[RecycleChunk];
+        while (!frames.IsEmpty)
         {
-            RecycleCore(frames[i].Slot);
+            int n = Math.Min(frames.Length, RecycleChunk);
+            for (int i = 0; i < n; i++)
+            {
+                slots[i] = frames[i].Slot;
+            }
+
+            RecycleCore(slots[..n]);
+            frames = frames[n..];
         }
     }
 
@@ -231,17 +242,65 @@ public abstract class PacketPort : IPacketPort
     }
 
     /// <summary>
-    /// Gives frames back from any thread, one by one (see <see cref="ReleaseFromAnyThread(Frame)"/>). Not a batch:
-    /// frames before a bad handle stay given back.
+    /// Gives frames back from any thread (see <see cref="ReleaseFromAnyThread(Frame)"/>): one compare-and-swap per
+    /// frame and one atomic add for the whole span. Not all-or-nothing: frames before a bad handle stay given back.
     /// </summary>
     /// <param name="frames">Frames owned by the caller.</param>
     /// <exception cref="FrameOwnershipException">A handle is not owned; it and the frames after it were not released.</exception>
     /// <exception cref="ObjectDisposedException">The port was disposed.</exception>
     public void ReleaseFromAnyThread(ReadOnlySpan<Frame> frames)
     {
-        for (int i = 0; i < frames.Length; i++)
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        FrameSlot[] slots = _slots;
+        int claimed = 0;
+        Frame bad = default;
+        for (; claimed < frames.Length; claimed++)
         {
-            ReleaseFromAnyThread(frames[i]);
+            Frame frame = frames[claimed];
+            if (!TryClaim(slots, frame))
+            {
+                bad = frame;
+                break;
+            }
+        }
+
+        PublishReturned(frames[..claimed]);
+        if (claimed < frames.Length)
+        {
+            ThrowNotOwned(bad, claimed, default);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ReleaseFromAnyThread(ReadOnlySpan{Frame})"/> for the shared frames of steered descriptors (one
+    /// atomic add per span); frames before a bad handle stay given back.
+    /// </summary>
+    internal void ReleaseFromAnyThread(ReadOnlySpan<Steering.SteeredPacket> packets)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        FrameSlot[] slots = _slots;
+        int claimed = 0;
+        for (; claimed < packets.Length; claimed++)
+        {
+            if (!TryClaim(slots, packets[claimed].Frame))
+            {
+                break;
+            }
+        }
+
+        if (claimed > 0)
+        {
+            long position = Interlocked.Add(ref _returnedTail, claimed) - claimed;
+            int[] returned = _returned;
+            for (int i = 0; i < claimed; i++)
+            {
+                Volatile.Write(ref returned[(int)((position + i) & _returnedMask)], packets[i].Frame.Slot + 1);
+            }
+        }
+
+        if (claimed < packets.Length)
+        {
+            ThrowNotOwned(packets[claimed].Frame, claimed, default);
         }
     }
 
@@ -275,6 +334,41 @@ public abstract class PacketPort : IPacketPort
 
         return new Span<byte>((void*)slot.Address, frame.Length);
     }
+
+    /// <summary>
+    /// Gives back frames this library's code received on the port's thread and never let out of its hands (no user
+    /// code ever saw the handles, e.g. <see cref="Steering.PacketSteering"/>'s sink path): no other thread can hold
+    /// them, so the generations move on without a compare-and-swap. The slots are recycled in batches.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The port was disposed meanwhile (its frames were reclaimed).</exception>
+    internal void ReleasePrivate(ReadOnlySpan<Frame> frames)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        FrameSlot[] slots = _slots;
+        Span<int> chunk = stackalloc int[RecycleChunk];
+        _outstanding -= frames.Length;
+        while (!frames.IsEmpty)
+        {
+            int n = Math.Min(frames.Length, RecycleChunk);
+            for (int i = 0; i < n; i++)
+            {
+                int slot = frames[i].Slot;
+                slots[slot].Generation++;
+                chunk[i] = slot;
+            }
+
+            RecycleCore(chunk[..n]);
+            frames = frames[n..];
+        }
+    }
+
+    /// <summary>
+    /// The bytes of a frame this library's code received from the port a moment ago on the port's thread and still
+    /// owns (no ownership check: the caller vouches for the handle).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal unsafe ReadOnlySpan<byte> ReceivedSpan(Frame frame) =>
+        new((void*)_slots[frame.Slot].Address, frame.Length);
 
     /// <inheritdoc/>
     /// <exception cref="FrameOwnershipException">The handle is not owned by the caller.</exception>
@@ -385,6 +479,18 @@ public abstract class PacketPort : IPacketPort
     /// <summary>The user gave the slot back without sending it: put it where the port keeps free frames.</summary>
     private protected abstract void RecycleCore(int slot);
 
+    /// <summary>
+    /// <see cref="RecycleCore(int)"/> for a batch (at most <see cref="RecycleChunk"/> slots): a port whose free pool
+    /// takes a lock or a doorbell overrides it to pay that once per batch. The default recycles slot by slot.
+    /// </summary>
+    private protected virtual void RecycleCore(ReadOnlySpan<int> slots)
+    {
+        foreach (int slot in slots)
+        {
+            RecycleCore(slot);
+        }
+    }
+
     /// <summary>Frees the port's memory and handles; every user handle is already dead.</summary>
     private protected abstract void DisposeCore();
 
@@ -445,6 +551,8 @@ public abstract class PacketPort : IPacketPort
         int[] returned = _returned;
         long head = _returnedHead;
         int count = 0;
+        Span<int> slots = stackalloc int[RecycleChunk];
+        int pending = 0;
         while (true)
         {
             ref int entry = ref returned[(int)(head & _returnedMask)];
@@ -458,11 +566,43 @@ public abstract class PacketPort : IPacketPort
             entry = 0;
             head++;
             count++;
-            RecycleCore(value - 1);
+            slots[pending++] = value - 1;
+            if (pending == RecycleChunk)
+            {
+                RecycleCore(slots);
+                pending = 0;
+            }
+        }
+
+        if (pending > 0)
+        {
+            RecycleCore(slots[..pending]);
         }
 
         _returnedHead = head;
         _outstanding -= count;
+    }
+
+    /// <summary>Checks the handle and claims its slot (generation + 1) with one CAS; false if not owned.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryClaim(FrameSlot[] slots, Frame frame) =>
+        frame.PortTag == _tag && (uint)frame.Slot < (uint)slots.Length && (frame.Generation & 1) == 1
+        && Interlocked.CompareExchange(ref slots[frame.Slot].Generation, frame.Generation + 1, frame.Generation) == frame.Generation;
+
+    /// <summary>Queues claimed frames for the port's thread: one atomic add reserves their positions.</summary>
+    private void PublishReturned(ReadOnlySpan<Frame> frames)
+    {
+        if (frames.IsEmpty)
+        {
+            return;
+        }
+
+        long position = Interlocked.Add(ref _returnedTail, frames.Length) - frames.Length;
+        int[] returned = _returned;
+        for (int i = 0; i < frames.Length; i++)
+        {
+            Volatile.Write(ref returned[(int)((position + i) & _returnedMask)], frames[i].Slot + 1);
+        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -199,10 +199,24 @@ public sealed unsafe class SteeringConsumer
         _ = _returnRing.TryEnqueue(packet.BufferIndex);
     }
 
-    /// <summary>Gives descriptors back one by one (see <see cref="Return(in SteeredPacket)"/>).</summary>
+    /// <summary>
+    /// Gives descriptors back (see <see cref="Return(in SteeredPacket)"/>). Shared mode hands the frames to the port as
+    /// one batch (<see cref="PacketPort.ReleaseFromAnyThread(ReadOnlySpan{Frame})"/>: one compare-and-swap per frame,
+    /// one atomic add per call). Not all-or-nothing: descriptors before a bad one stay returned.
+    /// </summary>
     /// <param name="packets">Descriptors received from this consumer, not yet returned.</param>
+    /// <exception cref="FrameOwnershipException">Shared mode: a frame was already returned; it and those after it were not returned.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Copy mode: a descriptor names no buffer of this consumer.</exception>
+    /// <exception cref="InvalidOperationException">Copy mode: a buffer is not held by the consumer (returned twice).</exception>
+    /// <exception cref="ObjectDisposedException">The port (shared mode) or the steering was disposed.</exception>
     public void Return(ReadOnlySpan<SteeredPacket> packets)
     {
+        if (_returnRing is null)
+        {
+            _port.ReleaseFromAnyThread(packets);
+            return;
+        }
+
         for (int i = 0; i < packets.Length; i++)
         {
             Return(in packets[i]);
