@@ -192,7 +192,6 @@ internal sealed class TenantHost : IDisposable
     private readonly ClickTenant[] _tenants;
     private readonly Action _waitForRoom;
     private PacketSteering? _steering;
-    private SteeringConsumer[] _consumers = [];
     private long _unmatchedBefore;
     private bool _disposed;
 
@@ -332,7 +331,8 @@ internal sealed class TenantHost : IDisposable
         var consumers = new SteeringConsumer[_tenants.Length];
         for (int i = 0; i < consumers.Length; i++)
         {
-            consumers[i] = steering.AddConsumer($"tenant-{i}", new SteeringConsumerOptions { SlotCount = PacketSteeringOptions.BatchSizeMax });
+            // Frames reach tenants through the inline sink (Poll), never through a consumer's ring: the smallest ring.
+            consumers[i] = steering.AddConsumer($"tenant-{i}", new SteeringConsumerOptions { SlotCount = 2 });
             if (_options.Steering == TenantSteering.DestinationPort)
             {
                 steering.MapDestinationPorts(consumers[i], _options.PortBase + i, _options.PortBase + i);
@@ -340,7 +340,6 @@ internal sealed class TenantHost : IDisposable
         }
 
         _steering = steering;
-        _consumers = consumers;
     }
 
     /// <summary>
