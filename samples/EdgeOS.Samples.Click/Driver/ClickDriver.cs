@@ -385,16 +385,8 @@ Multi-tenant mode (EdgeOS):
         if (!quit)
         {
             using var cts = new CancellationTokenSource();
-            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
-            {
-                ctx.Cancel = true;
-                cts.Cancel();
-            });
-            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
-            {
-                ctx.Cancel = true;
-                cts.Cancel();
-            });
+            using PosixSignalRegistration sigint = CancelOn(PosixSignal.SIGINT, cts);
+            using PosixSignalRegistration sigterm = CancelOn(PosixSignal.SIGTERM, cts);
             master.Run(cts.Token);
         }
 
@@ -423,14 +415,8 @@ Multi-tenant mode (EdgeOS):
         TextWriter stderr,
         bool noWarnings)
     {
-        using Tenants.TenantHost? host = Tenants.TenantHost.Create(graph, text, errors, options);
-        WriteErrors(errors, stderr, noWarnings);
+        using Tenants.TenantHost? host = CreateTenantHost(graph, text, errors, options, output, stdout, stderr, noWarnings);
         if (host is null)
-        {
-            return 1;
-        }
-
-        if (output is not null && !WriteOutput(output, ClickLanguage.Flatten(graph), stdout, stderr))
         {
             return 1;
         }
@@ -463,6 +449,31 @@ Multi-tenant mode (EdgeOS):
         }
 
         return FinishTenants(host, handlers, stdout, stderr);
+    }
+
+    /// <summary>
+    /// Builds the tenant host and reports the configuration's errors; with <c>-o</c> writes the flattened configuration.
+    /// Null (everything reported, nothing left running) when either fails.
+    /// </summary>
+    private static Tenants.TenantHost? CreateTenantHost(
+        RouterGraph graph,
+        string text,
+        ClickErrors errors,
+        Tenants.TenantHostOptions options,
+        string? output,
+        TextWriter stdout,
+        TextWriter stderr,
+        bool noWarnings)
+    {
+        Tenants.TenantHost? host = Tenants.TenantHost.Create(graph, text, errors, options);
+        WriteErrors(errors, stderr, noWarnings);
+        if (host is not null && output is not null && !WriteOutput(output, ClickLanguage.Flatten(graph), stdout, stderr))
+        {
+            host.Dispose();
+            return null;
+        }
+
+        return host;
     }
 
     private static int FinishTenants(Tenants.TenantHost host, List<string> handlers, TextWriter stdout, TextWriter stderr)
@@ -526,14 +537,8 @@ Multi-tenant mode (EdgeOS):
                 Chatter = options.Chatter,
                 Egress = egress,
             };
-            using Tenants.TenantHost? host = Tenants.TenantHost.Create(graph, text, errors, withDevice);
-            WriteErrors(errors, stderr, noWarnings);
+            using Tenants.TenantHost? host = CreateTenantHost(graph, text, errors, withDevice, output, stdout, stderr, noWarnings);
             if (host is null)
-            {
-                return 1;
-            }
-
-            if (output is not null && !WriteOutput(output, ClickLanguage.Flatten(graph), stdout, stderr))
             {
                 return 1;
             }

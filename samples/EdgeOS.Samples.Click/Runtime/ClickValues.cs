@@ -262,17 +262,7 @@ internal static class ClickValues
             return false;
         }
 
-        int radix = 10;
-        if (t.Length > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
-        {
-            radix = 16;
-            t = t[2..];
-        }
-        else if (t.Length > 1 && t[0] == '0')
-        {
-            radix = 8;
-            t = t[1..];
-        }
+        int radix = TakeRadixPrefix(ref t);
 
         ulong v = 0;
         foreach (char c in t)
@@ -324,6 +314,24 @@ internal static class ClickValues
             ? IntegerError(text, range.Min, range.Max) ?? "type mismatch"
             : "type mismatch";
 
+    /// <summary>C's integer prefixes, as Click's parsers take them: "0x"/"0X" is hexadecimal, a leading 0 octal; removes the prefix.</summary>
+    private static int TakeRadixPrefix(ref string t)
+    {
+        if (t.Length > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
+        {
+            t = t[2..];
+            return 16;
+        }
+
+        if (t.Length > 1 && t[0] == '0')
+        {
+            t = t[1..];
+            return 8;
+        }
+
+        return 10;
+    }
+
     /// <summary>
     /// Click's IntArg messages for <paramref name="text"/> read as an integer in <paramref name="min"/>..<paramref name="max"/>:
     /// <c>invalid number</c> when it is not an integer (decimal, <c>0x</c> hex, <c>0</c> octal, optional sign), <c>out
@@ -339,17 +347,7 @@ internal static class ClickValues
             t = t[1..];
         }
 
-        int radix = 10;
-        if (t.Length > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
-        {
-            radix = 16;
-            t = t[2..];
-        }
-        else if (t.Length > 1 && t[0] == '0')
-        {
-            radix = 8;
-            t = t[1..];
-        }
+        int radix = TakeRadixPrefix(ref t);
 
         if (t.Length == 0)
         {
