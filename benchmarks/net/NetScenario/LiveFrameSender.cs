@@ -113,11 +113,13 @@ internal static unsafe partial class LiveFrameSender
             calls++;
             if (result != 0)
             {
-                // EINTR (a signal) ends a call early without saying how far it got: not counted.
+                // EINTR (a signal) ends a call early without saying how far it got: not counted, retried. Anything
+                // else is fatal: EINVAL here means a kernel without live frames (before 5.18).
                 lastErrno = Marshal.GetLastPInvokeError();
-                if (++failures > 100 && failures > calls / 2)
+                failures++;
+                if (lastErrno != 4 /* EINTR */)
                 {
-                    Console.Error.WriteLine($"sender: BPF_PROG_TEST_RUN failed (errno {lastErrno})");
+                    Console.Error.WriteLine($"sender: BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES failed (errno {lastErrno}; EINVAL: the kernel lacks live frames, Linux 5.18 or later needed; SENDER=sendmmsg works everywhere)");
                     return 1;
                 }
 
