@@ -5,11 +5,20 @@
 # a time.
 #
 # One arrangement for every receive row, so the rows compare like with like:
-# - The sender owns one core (SEND_CPU): prebuilt frames written with sendmmsg(2), 256 per call, on an AF_PACKET socket
-#   with PACKET_QDISC_BYPASS and a 64 MiB send buffer (see FastSender.cs). SENDER=send-ring uses a TPACKET_V2
-#   TX_RING instead (one send(2) per pass over 8192 frames): it costs the sender fewer syscalls but its skbs carry
-#   the ring's pages, which the receive side then copies and frees: several hundred ns more receive CPU per packet in
-#   every row (seen in the CPU columns below), so the default is sendmmsg.
+# - The sender owns one core (SEND_CPU). By default (SENDER=live) it hands veth xdp_frames, not skbs: bpf(2)
+#   BPF_PROG_TEST_RUN in live-frames mode on a four-instruction XDP program returning bpf_redirect(<sending end>), so
+#   the kernel runs the program 2^18 times per call on page-pool copies of the frame and sends each through veth's
+#   ndo_xdp_xmit onto the receiving end's ring (see LiveFrameSender.cs). Why: an skb from any socket-based sender has
+#   less than 256 bytes of headroom, so with an XDP program on the receiving end veth copies every such skb into a new
+#   page before running the program and then frees it (veth_convert_skb_to_xdp_buff), about a third of XdpPort's
+#   receive cost here and a cost a NIC's receive path does not have; without an XDP program veth builds the stack's
+#   skbs from the frames, so every row receives the same frames. veth drops what its ring (256 entries) cannot take,
+#   counted below as veth drops; the flood is then limited by the receive path, as it should be.
+#   SENDER=sendmmsg: prebuilt frames written with sendmmsg(2), 256 per call, on an AF_PACKET socket with
+#   PACKET_QDISC_BYPASS and a 64 MiB send buffer (FastSender.cs), the skb path (the XDP row pays the copy above).
+#   SENDER=send-ring uses a TPACKET_V2 TX_RING instead (one send(2) per pass over 8192 frames): it costs the sender
+#   fewer syscalls but its skbs carry the ring's pages, which the receive side then copies and frees: several hundred
+#   ns more receive CPU per packet in every row.
 # - The whole receive path owns the other core (RECV_CPU): veth's NAPI instance runs threaded
 #   (/sys/class/net/<dev>/threaded) with its kernel thread pinned there, and the receiver process is pinned there too.
 #   The kernel work (XDP program and copy into the UMEM, or GRO, IP, UDP and the socket queue, or the packet-socket
@@ -19,7 +28,8 @@
 #   receiving end has rx-gro-list or rx-udp-gro-forwarding on); otherwise it uses netif_rx(), whose backlog is
 #   processed in softirq on the sending core (the kernel's veth_xmit, 6.x). So GRO is on at the receiving end and TSO
 #   off at the sending end for every row: the socket rows get the NAPI thread too, and no row has its kernel receive
-#   work done on the sender's core.
+#   work done on the sender's core. The live sender needs this too: veth's ndo_xdp_xmit drops every frame unless the
+#   receiving end has NAPI (an XDP program attached, or GRO on), so with GRO on the socket rows receive its frames.
 # - Each row also prints the CPU time of the receive path during the counted seconds (receiver process plus NAPI
 #   thread, from schedstat), nanoseconds per packet and packets per CPU-second: on a shared machine the wall-clock
 #   rate depends on the other load, the CPU cost much less.
@@ -27,13 +37,18 @@
 #   to the receiving end was full) and how many of those veth dropped: a row that dropped frames was limited by its
 #   receive path, not by the sender.
 # Usage (as root): benchmarks/net/run.sh [seconds-per-receiver] [echo-samples] [rounds]
-# Environment: SEND_CPU (default 0), RECV_CPU (default 1), SENDER (send, the default, or send-ring).
+# Environment: SEND_CPU (default 0), RECV_CPU (default 1), SENDER (live, the default, sendmmsg or send-ring).
 set -euo pipefail
 SECONDS_EACH=${1:-4}
 SAMPLES=${2:-2000}
 ROUNDS=${3:-3}
-SENDER=${SENDER:-send}
-case $SENDER in send|send-ring) ;; *) echo "SENDER must be send-ring or send" >&2; exit 2 ;; esac
+SENDER=${SENDER:-live}
+case $SENDER in
+  live) SEND_COMMAND=send-live ;;
+  sendmmsg) SEND_COMMAND=send ;;
+  send-ring) SEND_COMMAND=send-ring ;;
+  *) echo "SENDER must be live, sendmmsg or send-ring" >&2; exit 2 ;;
+esac
 SEND_CPU=${SEND_CPU:-0}
 RECV_CPU=${RECV_CPU:-1}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -102,7 +117,7 @@ for round in $(seq 1 "$ROUNDS"); do
     sleep 2
     pin_napi
     read -r tx0 drop0 < <(counters)
-    ip netns exec "$NS" taskset -c "$SEND_CPU" dotnet "$APP" $SENDER "$PEER" "$HOST_MAC" $PEER_IP $HOST_IP $PORT $SEND_SECONDS 2>>"$OUT/details" &
+    ip netns exec "$NS" taskset -c "$SEND_CPU" dotnet "$APP" $SEND_COMMAND "$PEER" "$HOST_MAC" $PEER_IP $HOST_IP $PORT $SEND_SECONDS 2>>"$OUT/details" &
     SEND=$!
     wait $RECV || echo "receiver failed: $receiver" >&2
     wait $SEND || echo "sender failed" >&2

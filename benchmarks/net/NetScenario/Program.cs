@@ -11,6 +11,8 @@ using EdgeOS.Net.Xdp;
 // send-port <iface> <dst-mac> <src-ip> <dst-ip> <port> <seconds>  the same with a PacketSocketPort (one send(2) per frame)
 // recv-xdp <iface> <port> <seconds> [spin|sleep|spin50] | recv-packet <iface> <seconds> [spin|sleep]
 // send-ring ...  the same with a TPACKET_V2 TX_RING (one send(2) per pass over the ring)
+// send-live ...  the same as xdp_frames: BPF_PROG_TEST_RUN in live-frames mode on an XDP program that redirects to
+//   <iface> (LiveFrameSender.cs); run it in the namespace of <iface>
 // recv-socket <ip> <port> <seconds> [sleep|spin|busy]   recvmmsg(2), 64 per call; busy: SO_BUSY_POLL
 //   count frames for the given time after the first one; prints "<name> <packets> <seconds> <packets/s>"
 // echo-xdp <iface> <port> <seconds> | echo-packet <iface> <port> <seconds> | echo-socket <ip> <port> <seconds>
@@ -21,6 +23,8 @@ switch (command)
 {
     case "send":
         return EdgeOS.Net.Scenario.FastSender.Run(args[1], BuildFrame(args[2], IPAddress.Parse(args[3]), IPAddress.Parse(args[4]), int.Parse(args[5], CultureInfo.InvariantCulture)), double.Parse(args[6], CultureInfo.InvariantCulture));
+    case "send-live":
+        return EdgeOS.Net.Scenario.LiveFrameSender.Run(args[1], BuildFrame(args[2], IPAddress.Parse(args[3]), IPAddress.Parse(args[4]), int.Parse(args[5], CultureInfo.InvariantCulture)), double.Parse(args[6], CultureInfo.InvariantCulture));
     case "send-ring":
         return EdgeOS.Net.Scenario.FastSender.RunRing(args[1], BuildFrame(args[2], IPAddress.Parse(args[3]), IPAddress.Parse(args[4]), int.Parse(args[5], CultureInfo.InvariantCulture)), double.Parse(args[6], CultureInfo.InvariantCulture));
     case "send-port":
