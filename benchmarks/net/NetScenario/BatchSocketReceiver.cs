@@ -23,32 +23,6 @@ internal static unsafe partial class BatchSocketReceiver
     private const int MsgDontWait = 0x40;
     private const int MsgWaitForOne = 0x10000;
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
-    {
-        public void* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MMsgHdr
-    {
-        public MsgHdr Header;
-        public uint Length;
-    }
-
     /// <summary>
     /// Counts datagrams for <paramref name="seconds"/> after the first. Modes: "sleep" (recvmmsg with MSG_WAITFORONE
     /// blocks until at least one datagram, then takes what is queued), "spin" (MSG_DONTWAIT in a loop), "busy"

@@ -37,39 +37,24 @@ internal static unsafe partial class FastSender
         public fixed byte Address[8];
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
+    // An AF_PACKET raw socket and the interface's index; false (after saying why) if either fails.
+    private static bool OpenPacketSocket(string interfaceName, out int fd, out int ifindex)
     {
-        public void* Base;
-        public nuint Length;
-    }
+        ifindex = (int)IfNameToIndex(interfaceName);
+        fd = Socket(AfPacket, SockRaw, 0);
+        if (fd < 0 || ifindex == 0)
+        {
+            Console.Error.WriteLine($"sender: socket/ifindex failed (errno {Marshal.GetLastPInvokeError()})");
+            return false;
+        }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MMsgHdr
-    {
-        public MsgHdr Header;
-        public uint Length;
+        return true;
     }
 
     internal static int Run(string interfaceName, byte[] template, double seconds)
     {
-        int ifindex = (int)IfNameToIndex(interfaceName);
-        int fd = Socket(AfPacket, SockRaw, 0);
-        if (fd < 0 || ifindex == 0)
+        if (!OpenPacketSocket(interfaceName, out int fd, out int ifindex))
         {
-            Console.Error.WriteLine($"sender: socket/ifindex failed (errno {Marshal.GetLastPInvokeError()})");
             return 1;
         }
 
@@ -141,11 +126,8 @@ internal static unsafe partial class FastSender
         const uint StatusAvailable = 0;
         const uint StatusSendRequest = 1;
         const uint StatusSending = 2;
-        int ifindex = (int)IfNameToIndex(interfaceName);
-        int fd = Socket(AfPacket, SockRaw, 0);
-        if (fd < 0 || ifindex == 0)
+        if (!OpenPacketSocket(interfaceName, out int fd, out int ifindex))
         {
-            Console.Error.WriteLine($"sender: socket/ifindex failed (errno {Marshal.GetLastPInvokeError()})");
             return 1;
         }
 
