@@ -303,6 +303,15 @@ internal sealed class ToDevice : Element
         _queue = _egress!.AddQueue();
     }
 
+    /// <summary>Tenant mode: this router is being replaced (its tenant restarted); its transmit queue retires once drained.</summary>
+    internal void RetireTenantQueue()
+    {
+        if (_queue is not null)
+        {
+            _queue.Retire();
+        }
+    }
+
     private void Send(Packet p)
     {
         if (_queue is not null)

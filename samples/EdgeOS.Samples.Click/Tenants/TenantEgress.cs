@@ -16,6 +16,7 @@ internal sealed class TenantTransmitQueue
     private readonly int _mask;
     private long _head; // next slot the producer fills; written by the producer only
     private long _tail; // next slot the consumer sends; written by the consumer only
+    private bool _retired;
 
     public TenantTransmitQueue(int slots, int slotBytes)
     {
@@ -27,6 +28,12 @@ internal sealed class TenantTransmitQueue
 
     /// <summary>Frames waiting for the host thread.</summary>
     public int Count => (int)(Volatile.Read(ref _head) - Volatile.Read(ref _tail));
+
+    /// <summary>Whether its producer is gone for good (its tenant's router was replaced): the host drops it once empty.</summary>
+    public bool IsRetired => Volatile.Read(ref _retired);
+
+    /// <summary>Producer side: no frame will be enqueued any more (called on the replaced router's thread).</summary>
+    public void Retire() => Volatile.Write(ref _retired, true);
 
     /// <summary>Producer: copies <paramref name="frame"/> into the ring; false when the ring is full or the frame longer than a slot.</summary>
     public bool TryEnqueue(ReadOnlySpan<byte> frame)
@@ -142,12 +149,26 @@ internal sealed class TenantEgress(string deviceName, int frameBytesMax)
     public int Transmit(PacketPort port)
     {
         int sent = 0;
+        bool retiredEmpty = false;
         foreach (TenantTransmitQueue q in Volatile.Read(ref _queues))
         {
             sent += q.Drain(port, _scratch);
+            retiredEmpty |= q.IsRetired && q.Count == 0;
+        }
+
+        if (retiredEmpty)
+        {
+            // Rare (a tenant restarted): queues whose router was replaced and that are sent out leave the list.
+            lock (_sync)
+            {
+                Volatile.Write(ref _queues, [.. _queues.Where(q => !(q.IsRetired && q.Count == 0))]);
+            }
         }
 
         _transmitted += sent;
         return sent;
     }
+
+    /// <summary>Transmit queues registered now (one per tenant router with a ToDevice, until a replaced one is sent out).</summary>
+    public int QueueCount => Volatile.Read(ref _queues).Length;
 }

@@ -87,6 +87,16 @@ internal sealed class ClickTenant
 
     internal void AttachRouter(Router router)
     {
+        // A restarted tenant replaces its router: the old router's transmit queues go once the host has sent what
+        // they hold (frames its ToDevice accepted before the fault still leave), so restarts do not pile them up.
+        if (Router is Router old)
+        {
+            foreach (Elements.ToDevice td in old.Elements.OfType<Elements.ToDevice>())
+            {
+                td.RetireTenantQueue();
+            }
+        }
+
         Router = router;
         Entry = router.Elements.OfType<FromSteering>().Single();
     }

@@ -223,6 +223,28 @@ public sealed class TenantHostTests
     }
 
     [Fact]
+    public void ARestartedTenantsOldTransmitQueueIsSentOutThenLeaves()
+    {
+        using var t = TestTenants.Create($"FromSteering -> FaultOnMark -> td :: ToDevice({TestTenants.DeviceName})", tenants: 2, restarts: 3, device: true);
+        t.Send([ToTenant(1), ToTenant(1), ToTenant(0)]);
+        Assert.Equal(2, t.Host.Egress!.QueueCount);
+        for (int restart = 1; restart <= 3; restart++)
+        {
+            t.Send([FaultOnMark.Mark(ToTenant(1))]); // tenant 1 faults and is restarted from the template
+            t.Send([ToTenant(1)]); // its new router has a queue of its own; the old one is retired, not yet empty
+            Assert.Equal(3, t.Host.Egress.QueueCount);
+
+            // What the old router's ToDevice accepted before the fault still goes out, then its queue leaves.
+            int expected = restart == 1 ? 4 : 1; // first round: 2 old + tenant 0's 1 + 1 new; later: the new one
+            Assert.Equal(expected, t.Transmit());
+            Assert.Equal(expected, t.ReceiveOnWire());
+            Assert.Equal(2, t.Host.Egress.QueueCount);
+        }
+
+        Assert.Equal(3, t.Host.Runtime.FaultCount);
+    }
+
+    [Fact]
     public void AFullTransmitQueueCountsDropsAndTheHostDrainsTheRest()
     {
         // Nothing is transmitted while 300 frames reach tenant 0: its queue takes QueueSlots, ToDevice drops the rest.
