@@ -267,13 +267,7 @@ internal static class ClickValues
         ulong v = 0;
         foreach (char c in t)
         {
-            int d = c switch
-            {
-                >= '0' and <= '9' => c - '0',
-                >= 'a' and <= 'f' => c - 'a' + 10,
-                >= 'A' and <= 'F' => c - 'A' + 10,
-                _ => 99,
-            };
+            int d = DigitValue(c);
             if (d >= radix)
             {
                 return false;
@@ -313,6 +307,15 @@ internal static class ClickValues
         s_integerParsers.TryGetValue(parser, out (long Min, ulong Max) range)
             ? IntegerError(text, range.Min, range.Max) ?? "type mismatch"
             : "type mismatch";
+
+    /// <summary>A hexadecimal digit's value, or 99 (more than any radix) for any other character.</summary>
+    private static int DigitValue(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        >= 'A' and <= 'F' => c - 'A' + 10,
+        _ => 99,
+    };
 
     /// <summary>C's integer prefixes, as Click's parsers take them: "0x"/"0X" is hexadecimal, a leading 0 octal; removes the prefix.</summary>
     private static int TakeRadixPrefix(ref string t)
@@ -357,13 +360,7 @@ internal static class ClickValues
         System.Numerics.BigInteger v = System.Numerics.BigInteger.Zero;
         foreach (char c in t)
         {
-            int d = c switch
-            {
-                >= '0' and <= '9' => c - '0',
-                >= 'a' and <= 'f' => c - 'a' + 10,
-                >= 'A' and <= 'F' => c - 'A' + 10,
-                _ => 99,
-            };
+            int d = DigitValue(c);
             if (d >= radix)
             {
                 return "invalid number";
