@@ -196,19 +196,7 @@ public abstract class PacketPort : IPacketPort
         }
 
         BeginReturn(frames, transmit: false);
-        _outstanding -= frames.Length;
-        Span<int> slots = stackalloc int[RecycleChunk];
-        while (!frames.IsEmpty)
-        {
-            int n = Math.Min(frames.Length, RecycleChunk);
-            for (int i = 0; i < n; i++)
-            {
-                slots[i] = frames[i].Slot;
-            }
-
-            RecycleCore(slots[..n]);
-            frames = frames[n..];
-        }
+        RecycleFrames(frames, bumpGenerations: false);
     }
 
     /// <inheritdoc/>
@@ -237,8 +225,7 @@ public abstract class PacketPort : IPacketPort
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
         ClaimOrThrow(frame, -1);
-        long position = Interlocked.Increment(ref _returnedTail) - 1;
-        Volatile.Write(ref _returned[(int)(position & _returnedMask)], frame.Slot + 1);
+        PublishReturned(ReserveReturned(1), frame.Slot);
     }
 
     /// <summary>
@@ -290,11 +277,10 @@ public abstract class PacketPort : IPacketPort
 
         if (claimed > 0)
         {
-            long position = Interlocked.Add(ref _returnedTail, claimed) - claimed;
-            int[] returned = _returned;
+            long position = ReserveReturned(claimed);
             for (int i = 0; i < claimed; i++)
             {
-                Volatile.Write(ref returned[(int)((position + i) & _returnedMask)], packets[i].Frame.Slot + 1);
+                PublishReturned(position + i, packets[i].Frame.Slot);
             }
         }
 
@@ -344,6 +330,15 @@ public abstract class PacketPort : IPacketPort
     internal void ReleasePrivate(ReadOnlySpan<Frame> frames)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        RecycleFrames(frames, bumpGenerations: true);
+    }
+
+    /// <summary>
+    /// Puts the frames' slots back in the port's free pool, <see cref="RecycleChunk"/> at a time, and counts them as no
+    /// longer outstanding; <paramref name="bumpGenerations"/> ends the handles first (callers that did not already).
+    /// </summary>
+    private void RecycleFrames(ReadOnlySpan<Frame> frames, bool bumpGenerations)
+    {
         FrameSlot[] slots = _slots;
         Span<int> chunk = stackalloc int[RecycleChunk];
         _outstanding -= frames.Length;
@@ -353,7 +348,11 @@ public abstract class PacketPort : IPacketPort
             for (int i = 0; i < n; i++)
             {
                 int slot = frames[i].Slot;
-                slots[slot].Generation++;
+                if (bumpGenerations)
+                {
+                    slots[slot].Generation++;
+                }
+
                 chunk[i] = slot;
             }
 
@@ -527,9 +526,7 @@ public abstract class PacketPort : IPacketPort
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ClaimOrThrow(Frame frame, int batchIndex)
     {
-        FrameSlot[] slots = _slots;
-        if (frame.PortTag != _tag || (uint)frame.Slot >= (uint)slots.Length || (frame.Generation & 1) == 0
-            || Interlocked.CompareExchange(ref slots[frame.Slot].Generation, frame.Generation + 1, frame.Generation) != frame.Generation)
+        if (!TryClaim(_slots, frame))
         {
             ThrowNotOwned(frame, batchIndex, default);
         }
@@ -597,13 +594,20 @@ public abstract class PacketPort : IPacketPort
             return;
         }
 
-        long position = Interlocked.Add(ref _returnedTail, frames.Length) - frames.Length;
-        int[] returned = _returned;
+        long position = ReserveReturned(frames.Length);
         for (int i = 0; i < frames.Length; i++)
         {
-            Volatile.Write(ref returned[(int)((position + i) & _returnedMask)], frames[i].Slot + 1);
+            PublishReturned(position + i, frames[i].Slot);
         }
     }
+
+    /// <summary>Reserves <paramref name="count"/> consecutive places in the returned-frames ring (one atomic add).</summary>
+    private long ReserveReturned(int count) => Interlocked.Add(ref _returnedTail, count) - count;
+
+    /// <summary>Publishes a claimed slot at a reserved place of the returned-frames ring for the port's thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PublishReturned(long position, int slot) =>
+        Volatile.Write(ref _returned[(int)(position & _returnedMask)], slot + 1);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowIssueBug(int slot, int length, int capacityBytes) =>
