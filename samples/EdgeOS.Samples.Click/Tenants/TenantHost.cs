@@ -286,7 +286,8 @@ internal sealed class TenantHost : IDisposable
         }
 
         TextWriter chatter = TextWriter.Synchronized(options.Chatter);
-        Router? template = Router.Create(graph, errors, new Master { Chatter = chatter, TenantMode = true, TenantEgress = options.Egress });
+        Master NewMaster() => new() { Chatter = chatter, TenantMode = true, TenantEgress = options.Egress };
+        Router? template = Router.Create(graph, errors, NewMaster());
         if (template is null)
         {
             return null;
@@ -316,7 +317,7 @@ internal sealed class TenantHost : IDisposable
             return null;
         }
 
-        var set = new TenantSet(template, () => new Master { Chatter = chatter, TenantMode = true, TenantEgress = options.Egress });
+        var set = new TenantSet(template, NewMaster);
         return new TenantHost(options, set);
     }
 
@@ -338,14 +339,13 @@ internal sealed class TenantHost : IDisposable
             BatchSize = PacketSteeringOptions.BatchSizeMax,
             Name = "click-tenants",
         });
-        var consumers = new SteeringConsumer[_tenants.Length];
-        for (int i = 0; i < consumers.Length; i++)
+        for (int i = 0; i < _tenants.Length; i++)
         {
             // Frames reach tenants through the inline sink (Poll), never through a consumer's ring: the smallest ring.
-            consumers[i] = steering.AddConsumer($"tenant-{i}", new SteeringConsumerOptions { SlotCount = 2 });
+            SteeringConsumer consumer = steering.AddConsumer($"tenant-{i}", new SteeringConsumerOptions { SlotCount = 2 });
             if (_options.Steering == TenantSteering.DestinationPort)
             {
-                steering.MapDestinationPorts(consumers[i], _options.PortBase + i, _options.PortBase + i);
+                steering.MapDestinationPorts(consumer, _options.PortBase + i, _options.PortBase + i);
             }
         }
 
