@@ -527,17 +527,7 @@ Multi-tenant mode (EdgeOS):
         using (open)
         {
             var egress = new Tenants.TenantEgress(device, open!.Port.FrameCapacityBytes);
-            var withDevice = new Tenants.TenantHostOptions
-            {
-                Tenants = options.Tenants,
-                Steering = options.Steering,
-                PortBase = options.PortBase,
-                Workers = options.Workers,
-                RestartsMax = options.RestartsMax,
-                Chatter = options.Chatter,
-                Egress = egress,
-            };
-            using Tenants.TenantHost? host = CreateTenantHost(graph, text, errors, withDevice, output, stdout, stderr, noWarnings);
+            using Tenants.TenantHost? host = CreateTenantHost(graph, text, errors, options with { Egress = egress }, output, stdout, stderr, noWarnings);
             if (host is null)
             {
                 return 1;

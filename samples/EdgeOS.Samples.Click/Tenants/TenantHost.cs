@@ -18,7 +18,7 @@ internal enum TenantSteering
 }
 
 /// <summary>What <see cref="TenantHost.Create"/> needs besides the configuration.</summary>
-internal sealed class TenantHostOptions
+internal sealed record TenantHostOptions
 {
     /// <summary>The most tenants (<see cref="PacketSteeringOptions.ConsumersMax"/>).</summary>
     public const int TenantsMax = PacketSteeringOptions.ConsumersMax;
