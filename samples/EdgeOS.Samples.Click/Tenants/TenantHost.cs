@@ -35,6 +35,17 @@ internal sealed record TenantHostOptions
     /// <summary>FWP runtime workers; 0 = the host's own thread runs the tenants after each steered batch.</summary>
     public int Workers { get; init; }
 
+    /// <summary>Largest <see cref="FlushFrames"/>.</summary>
+    public const int FlushFramesMax = 1 << 20;
+
+    /// <summary>
+    /// Frames steered between two flushes at most (1 to <see cref="FlushFramesMax"/>; default 2048): the host posts
+    /// every pending batch (and, without workers, runs the tenants) when the port is drained or after this many
+    /// frames, whichever comes first, so a port that always has a full batch (overload, an endless replay) does not
+    /// hold frames back until the tenants' inboxes fill. Smaller values cut latency; larger ones make bigger batches.
+    /// </summary>
+    public int FlushFrames { get; init; } = 2048;
+
     /// <summary>How often a faulted tenant restarts from the template (0: a fault ends it).</summary>
     public int RestartsMax { get; init; }
 
@@ -203,6 +214,7 @@ internal sealed class TenantHost : IDisposable
     private readonly Action _waitForRoom;
     private PacketSteering? _steering;
     private long _unmatchedBefore;
+    private int _sinceFlush;
     private bool _disposed;
 
     private TenantHost(TenantHostOptions options, TenantSet set)
@@ -276,6 +288,12 @@ internal sealed class TenantHost : IDisposable
         if (options.Tenants < 1 || options.Tenants > TenantHostOptions.TenantsMax)
         {
             errors.Error(null, $"--tenants: expected 1 to {TenantHostOptions.TenantsMax}");
+            return null;
+        }
+
+        if (options.FlushFrames < 1 || options.FlushFrames > TenantHostOptions.FlushFramesMax)
+        {
+            errors.Error(null, $"flush interval: expected 1 to {TenantHostOptions.FlushFramesMax} frames, not {options.FlushFrames}");
             return null;
         }
 
@@ -354,16 +372,18 @@ internal sealed class TenantHost : IDisposable
 
     /// <summary>
     /// Receives one batch (up to 1024 frames) from the port and steers it into the tenants' pending batches (a batch
-    /// that fills is posted at once). When the port had fewer frames than a full batch (it is drained), every pending
-    /// batch is posted and, without workers, the tenants run on this thread: batches grow with the load, as a NIC
-    /// driver's polling does. Returns how many frames were received.
+    /// that fills is posted at once). When the port had fewer frames than a full batch (it is drained), or
+    /// <see cref="TenantHostOptions.FlushFrames"/> frames came since the last flush, every pending batch is posted
+    /// and, without workers, the tenants run on this thread: batches grow with the load, as a NIC driver's polling
+    /// does, up to that bound. Returns how many frames were received.
     /// </summary>
     public int Poll()
     {
         PacketSteering steering = _steering ?? throw new InvalidOperationException("no port attached");
         var sink = new TenantSteeringSink(this);
         int received = steering.Poll(ref sink);
-        if (received < PacketSteeringOptions.BatchSizeMax)
+        _sinceFlush += received;
+        if (received < PacketSteeringOptions.BatchSizeMax || _sinceFlush >= _options.FlushFrames)
         {
             Flush();
         }
@@ -377,6 +397,7 @@ internal sealed class TenantHost : IDisposable
     /// <summary>Posts every pending batch and, without workers, runs the tenants until idle.</summary>
     public void Flush()
     {
+        _sinceFlush = 0;
         foreach (ClickTenant t in _tenants)
         {
             t.Flush(_waitForRoom);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Reflection;
 using EdgeOS.Samples.Click.Elements;
+using EdgeOS.Samples.Click.Language;
 using EdgeOS.Samples.Click.Runtime;
 using EdgeOS.Samples.Click.Tenants;
 using EdgeOS.Samples.Click.Tests.Elements;
@@ -293,6 +294,55 @@ public sealed class TenantHostTests
         t.Stop();
         Assert.Equal(0, allocated);
         Assert.Equal(20 * 200, t.Host.Egress!.TransmittedFrames);
+    }
+
+    [Theory]
+    [InlineData(2048, 2, 2048)] // the default: two full batches, then a flush
+    [InlineData(1000, 1, 1024)] // a smaller bound flushes after the first full batch
+    public void APortThatNeverDrainsIsFlushedEveryFlushFrames(int flushFrames, int polls, long handled)
+    {
+        // An overloaded port (or an endless replay) always has a full 1024-frame batch, so "drained" never comes:
+        // the host must still post and run the tenants after FlushFrames frames.
+        const string config = "FromSteering -> c :: Counter -> Discard;";
+        var errors = new ClickErrors();
+        RouterGraph graph = ClickLanguage.Parse(config, "config", new Dictionary<string, string>(), ElementRegistry.IsPrimitiveClass, errors)!;
+        using TenantHost host = TenantHost.Create(graph, config, errors, new TenantHostOptions { Tenants = 4, FlushFrames = flushFrames, Chatter = TextWriter.Null })!;
+        (EdgeOS.Net.MemoryPort wire, EdgeOS.Net.MemoryPort hostEnd) = EdgeOS.Net.MemoryPort.CreatePair(new EdgeOS.Net.MemoryPortOptions { FrameCount = 4096 }, "click-flush-test");
+        using (wire)
+        using (hostEnd)
+        {
+            host.Attach(hostEnd);
+            var frames = new EdgeOS.Net.Frame[3 * 1024];
+            Assert.Equal(frames.Length, wire.AllocateTransmit(frames));
+            for (int i = 0; i < frames.Length; i++)
+            {
+                byte[] f = ToTenant(i % 4);
+                f.CopyTo(wire.GetBuffer(frames[i]));
+                frames[i] = frames[i].WithLength(f.Length);
+            }
+
+            Assert.Equal(frames.Length, wire.Transmit(frames));
+            for (int i = 0; i < polls - 1; i++)
+            {
+                Assert.Equal(1024, host.Poll());
+                Assert.Equal(0, host.Tenants.Sum(t => t.Entry?.Count ?? 0)); // not yet flushed: nothing handled
+            }
+
+            Assert.Equal(1024, host.Poll());
+            Assert.Equal(handled, host.Tenants.Sum(t => t.Entry?.Count ?? 0));
+            Assert.Equal(handled, host.Tenants.Sum(t => t.PostedFrames));
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(TenantHostOptions.FlushFramesMax + 1)]
+    public void AFlushIntervalOutOfRangeIsRefused(int flushFrames)
+    {
+        var errors = new ClickErrors();
+        RouterGraph graph = ClickLanguage.Parse("FromSteering -> Discard;", "config", new Dictionary<string, string>(), ElementRegistry.IsPrimitiveClass, errors)!;
+        Assert.Null(TenantHost.Create(graph, "FromSteering -> Discard;", errors, new TenantHostOptions { FlushFrames = flushFrames, Chatter = TextWriter.Null }));
+        Assert.Contains($"flush interval: expected 1 to {TenantHostOptions.FlushFramesMax} frames, not {flushFrames}", errors.Messages[0], StringComparison.Ordinal);
     }
 
     [Fact]
