@@ -46,6 +46,9 @@ internal sealed unsafe class FixedFramePool : IDisposable
         return true;
     }
 
+    /// <summary>Takes a free slot; the caller has checked <see cref="FreeCount"/>.</summary>
+    public int TakeUnchecked() => _free[--_freeCount];
+
     public void Return(int slot) => _free[_freeCount++] = slot;
 
     public nint Address(int slot) => (nint)(_base + ((long)slot * _frameSizeBytes) + _headroomBytes);
