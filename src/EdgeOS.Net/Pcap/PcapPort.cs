@@ -299,13 +299,15 @@ public sealed class PcapPort : PacketPort
         return count;
     }
 
-    // The loaded replay's receive: per frame a table read, a slot from the free stack, one copy and the issue.
+    // The loaded replay's receive: per frame a table read, one copy and the issue; the free slots are taken per run.
     private unsafe int ReceiveLoaded(Span<Frame> frames)
     {
         PcapReplayRecord[] records = _image!.Records;
         long[] timestamps = _timestamps;
         FixedFramePool pool = _pool;
         int capacity = pool.CapacityBytes;
+        byte* frameBase = pool.BaseAddress + pool.HeadroomBytes;
+        nint stride = pool.FrameSizeBytes;
         int count = 0;
         fixed (byte* data = _image.Data)
         {
@@ -318,14 +320,29 @@ public sealed class PcapPort : PacketPort
                     break; // no free frame
                 }
 
-                for (int i = 0; i < n; i++)
+                ReadOnlySpan<PcapReplayRecord> run = records.AsSpan(next, n);
+                ReadOnlySpan<int> slots = pool.TakeTop(n);
+                Span<Frame> issued = frames.Slice(count, n);
+                for (int i = 0; i < slots.Length; i++)
                 {
-                    ref readonly PcapReplayRecord record = ref records[next + i];
-                    int slot = pool.TakeUnchecked();
-                    nint address = pool.Address(slot);
-                    Unsafe.CopyBlockUnaligned((void*)address, data + record.DataOffset, (uint)record.Length);
+                    PcapReplayRecord record = run[i];
+                    int slot = slots[i];
+                    byte* address = frameBase + ((nint)slot * stride);
+                    byte* source = data + record.DataOffset;
+
+                    // Frames hold at least 64 bytes and the image has 64 bytes of padding after its end, so a short
+                    // record is one fixed 64-byte block copy (the bytes past its length are not part of the frame).
+                    if (record.Length <= PcapReplayImage.TailPaddingBytes)
+                    {
+                        Unsafe.CopyBlockUnaligned(address, source, PcapReplayImage.TailPaddingBytes);
+                    }
+                    else
+                    {
+                        Unsafe.CopyBlockUnaligned(address, source, (uint)record.Length);
+                    }
+
                     timestamps[slot] = record.TimestampNanoseconds;
-                    frames[count + i] = Issue(slot, address, record.Length, capacity);
+                    issued[i] = Issue(slot, (nint)address, record.Length, capacity);
                 }
 
                 count += n;
@@ -430,7 +447,7 @@ public sealed class PcapPort : PacketPort
     private static int CheckFrameSize(PcapPortOptions? options)
     {
         int size = options?.FrameSizeBytes ?? 2048;
-        ArgumentOutOfRangeException.ThrowIfLessThan(size, 64, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 64, nameof(options)); // the loaded replay copies 64-byte blocks
         ArgumentOutOfRangeException.ThrowIfGreaterThan(size, 262_144, nameof(options));
         return size;
     }

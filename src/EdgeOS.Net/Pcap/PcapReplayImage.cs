@@ -17,7 +17,14 @@ internal sealed class PcapReplayImage
         Header = header;
     }
 
-    /// <summary>The file's bytes (header, record headers and packet data), possibly followed by unused bytes.</summary>
+    /// <summary>
+    /// Bytes after the file's end in <see cref="Data"/>: a record of up to this length is copied as one fixed-size
+    /// block (a few vector moves, no call), which may read past its end but never past the array.
+    /// </summary>
+    public const int TailPaddingBytes = 64;
+
+    /// <summary>The file's bytes (header, record headers and packet data), followed by at least
+    /// <see cref="TailPaddingBytes"/> unused bytes.</summary>
     public byte[] Data { get; }
 
     /// <summary>The records that fit in a frame, in file order.</summary>
@@ -72,19 +79,31 @@ internal sealed class PcapReplayImage
                 throw TooLarge(remaining, parameterName);
             }
 
-            byte[] exact = GC.AllocateUninitializedArray<byte>((int)Math.Max(remaining, 0));
-            int read = stream.ReadAtLeast(exact, exact.Length, throwOnEndOfStream: false);
+            byte[] exact = new byte[(int)Math.Max(remaining, 0) + TailPaddingBytes];
+            int wanted = exact.Length - TailPaddingBytes;
+            int read = stream.ReadAtLeast(exact.AsSpan(0, wanted), wanted, throwOnEndOfStream: false);
 
             // A stream that grew meanwhile is read to its end too, with the same limit.
-            if (read == exact.Length && stream.Position < stream.Length)
+            if (read == wanted && stream.Position < stream.Length)
             {
-                return ReadRest(stream, exact, read, parameterName);
+                return Padded(ReadRest(stream, exact, read, parameterName));
             }
 
             return (exact, read);
         }
 
-        return ReadRest(stream, new byte[64 * 1024], 0, parameterName);
+        return Padded(ReadRest(stream, new byte[64 * 1024], 0, parameterName));
+    }
+
+    private static (byte[] Data, int Length) Padded((byte[] Data, int Length) read)
+    {
+        byte[] data = read.Data;
+        if (data.Length - read.Length < TailPaddingBytes)
+        {
+            Array.Resize(ref data, read.Length + TailPaddingBytes);
+        }
+
+        return (data, read.Length);
     }
 
     private static (byte[] Data, int Length) ReadRest(Stream stream, byte[] buffer, int length, string parameterName)
