@@ -168,6 +168,50 @@ public sealed class PcapLoadedReplayTests
     }
 
     [Fact]
+    public void ShortAndLongRecordsArriveWholeUpToTheFrameSize()
+    {
+        // Lengths around the 64-byte block copy, a frame of exactly 64 bytes, an empty record, and a short last record.
+        var random = new Random(16);
+        byte[][] data = [.. new[] { 14, 63, 64, 65, 0, 1, 64, 2 }.Select(n => { byte[] b = new byte[n]; random.NextBytes(b); return b; })];
+        byte[] file = PcapFileTests.WriteFile(data.Select((d, i) => (d, 1_000L * (i + 1))), new PcapWriterOptions());
+        using PcapPort port = PcapPort.LoadReplay(new MemoryStream(file), new PcapPortOptions { FrameSizeBytes = 64, ReplayLoops = 2 });
+        Assert.Equal(7, port.LoadedRecordCount);
+        byte[][] expected = [.. data.Where(d => d.Length <= 64)];
+        Frame[] rx = new Frame[16];
+        Assert.Equal(14, port.Receive(rx));
+        for (int i = 0; i < 14; i++)
+        {
+            Assert.Equal(expected[i % 7], port.GetSpan(rx[i]).ToArray());
+        }
+
+        Assert.Equal(2, port.GetStatistics().ReceiveDroppedFrames);
+        port.Release(rx.AsSpan(0, 14));
+    }
+
+    [Fact]
+    public void AStreamThatEndsJustShortOfItsBufferIsPaddedForTheShortLastRecord()
+    {
+        // 24 + 63 * (16 + 1000) + (16 + 1422) + (16 + 30) = 65516 bytes: 20 bytes short of the 64 KiB read buffer.
+        var random = new Random(17);
+        var packets = new List<(byte[] Data, long Time)>();
+        foreach (int length in Enumerable.Repeat(1000, 63).Append(1422).Append(30))
+        {
+            byte[] b = new byte[length];
+            random.NextBytes(b);
+            packets.Add((b, 1_000L * (packets.Count + 1)));
+        }
+
+        byte[] file = PcapFileTests.WriteFile(packets, new PcapWriterOptions());
+        Assert.Equal(65516, file.Length);
+        using PcapPort port = PcapPort.LoadReplay(new ForwardOnlyStream(file), new PcapPortOptions { FrameCount = 65 });
+        Frame[] rx = new Frame[65];
+        Assert.Equal(65, port.Receive(rx));
+        Assert.Equal(packets[64].Data, port.GetSpan(rx[64]).ToArray());
+        Assert.Equal(packets[63].Data, port.GetSpan(rx[63]).ToArray());
+        port.Release(rx);
+    }
+
+    [Fact]
     public void FramesAreReleasedAndReusedAndNoRecordIsSkippedWhenFramesRunOut()
     {
         var packets = PcapFileTests.RandomPackets(13, 10, PcapTimestampResolution.Microseconds);
