@@ -103,8 +103,8 @@ public sealed class PcapPort : PacketPort
     /// <summary>The most bytes a loaded replay's file may have (1 GiB); a larger file is refused at load.</summary>
     public const int LoadedReplayBytesMax = 1 << 30;
 
-    /// <summary>Whether the replay has delivered its last record (every pass of a loaded replay; never for an endless
-    /// one), or there is no replay.</summary>
+    /// <summary>Whether the replay has delivered its last record (that of the last pass of a loaded replay; never for
+    /// an endless one unless its file has no record that fits in a frame), or there is no replay.</summary>
     public bool IsReplayFinished => _replayFinished;
 
     /// <summary>Whether the replay was loaded into memory (<see cref="LoadReplay(string, PcapPortOptions?)"/>) rather
