@@ -80,10 +80,10 @@ var nonClickRows = new List<(string Name, TenantSteering Steering, NonClickPath 
 };
 foreach ((string name, TenantSteering steering, NonClickPath path) in nonClickRows.Where(r => Selected($"tenants {r.Name} {r.Steering} {r.Path}")))
 {
-    (Timing time, long allocated) = TenantReplay.RunSteeringOnly(tenantCount, steering, packets, Math.Min(packets, 2_000_000), path);
+    (Timing time, long allocated, long received) = TenantReplay.RunSteeringOnly(tenantCount, steering, packets, Math.Min(packets, 2_000_000), path);
     string how = path == NonClickPath.ReplayOnly ? "none" : steering == TenantSteering.FlowHash ? "5-tuple hash" : "destination port";
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {how} | {Rates(time, packets)} | {(double)allocated / packets:0.000} |"));
+        $"| {name} | {how} | {Rates(time, received)} | {(double)allocated / received:0.000} |"));
 }
 
 foreach ((string name, string config, TenantSteering steering) in tenantScenarios.Where(s => Selected($"tenants {s.Name} {s.Steering} full path")))

@@ -196,7 +196,7 @@ internal static class TenantReplay
     /// the tenant host does (frames handed inline to a struct sink, given back in one batch);
     /// <see cref="NonClickPath.Rings"/> goes through the consumers' descriptor rings and their batched returns.
     /// </summary>
-    public static (Timing Time, long Allocated) RunSteeringOnly(int tenants, TenantSteering steering, long packets, long warmup, NonClickPath path)
+    public static (Timing Time, long Allocated, long Received) RunSteeringOnly(int tenants, TenantSteering steering, long packets, long warmup, NonClickPath path)
     {
         const int portBase = 10000;
         using (PcapPort port = LoadReplay(Frames(steering, tenants, portBase)))
@@ -220,7 +220,7 @@ internal static class TenantReplay
             Frame[] frames = new Frame[PacketSteeringOptions.BatchSizeMax];
             var sink = new LastByteSink();
             long sink2 = 0;
-            void Round(long count)
+            long Round(long count)
             {
                 long got = 0;
                 while (got < count)
@@ -258,16 +258,23 @@ internal static class TenantReplay
                         }
                     }
                 }
+
+                return got;
             }
 
             Round(warmup);
             Stopwatch sw = Timing.Start(out TimeSpan cpu);
             long before = GC.GetAllocatedBytesForCurrentThread();
-            Round(packets);
+            long measured = Round(packets);
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             Timing timing = Timing.Stop(sw, cpu);
             GC.KeepAlive(sink2 + sink.Sum);
-            return (timing, allocated);
+            if (port.GetStatistics().ReceiveDroppedFrames != 0 || (path != NonClickPath.ReplayOnly && steer.UnmatchedFrames != 0))
+            {
+                throw new InvalidOperationException($"replay dropped {port.GetStatistics().ReceiveDroppedFrames}, steering unmatched {steer.UnmatchedFrames}");
+            }
+
+            return (timing, allocated, measured);
         }
     }
 
