@@ -9,7 +9,10 @@ using EdgeOS.Samples.Click.Tenants;
 // loaded once), single thread, and bytes allocated per packet after warm-up.
 // Then the same configurations with 100 tenants (FWPs of one template), packets steered over the tenants.
 // Usage: dotnet run -c Release --project benchmarks/click [-- PACKETS [TENANTS [FILTER]]]
-// FILTER: run only the rows whose configuration (or steering) text contains it, e.g. "wire" or "firewall".
+// FILTER: run only the rows whose configuration (or steering) text contains it, e.g. "firewall", "tenants" (every
+// multi-tenant row), "(0)" (the multi-tenant rows without Click) or "full path".
+// The multi-tenant rows receive their frames from a pcap file loaded into memory and replayed in a loop
+// (EdgeOS.Net PcapPort.LoadReplay): one copy per frame into a receive frame, as a NIC's DMA would fill it.
 long packets = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 20_000_000;
 int tenantCount = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100;
 string filter = args.Length > 2 ? args[2] : string.Empty;
@@ -70,17 +73,17 @@ var tenantScenarios = new List<(string Name, string Config, TenantSteering Steer
 };
 var nonClickRows = new List<(string Name, TenantSteering Steering, NonClickPath Path)>
 {
-    ("(0) wire only: transmit, receive, release (part of every row below)", TenantSteering.DestinationPort, NonClickPath.WireOnly),
-    ("(0) wire + steering to the host's inline sink, no Click (part of every row below)", TenantSteering.DestinationPort, NonClickPath.Sink),
-    ("(0) wire + steering to the host's inline sink, no Click (part of every row below)", TenantSteering.FlowHash, NonClickPath.Sink),
-    ("(0) wire + steering through consumer rings, no Click (not used by the host)", TenantSteering.FlowHash, NonClickPath.Rings),
+    ("(0) pcap replay only: receive, read, release (part of every row below)", TenantSteering.DestinationPort, NonClickPath.ReplayOnly),
+    ("(0) pcap replay + steering to the host's inline sink, no Click (part of every row below)", TenantSteering.DestinationPort, NonClickPath.Sink),
+    ("(0) pcap replay + steering to the host's inline sink, no Click (part of every row below)", TenantSteering.FlowHash, NonClickPath.Sink),
+    ("(0) pcap replay + steering through consumer rings, no Click (not used by the host)", TenantSteering.FlowHash, NonClickPath.Rings),
 };
 foreach ((string name, TenantSteering steering, NonClickPath path) in nonClickRows.Where(r => Selected($"tenants {r.Name} {r.Steering} {r.Path}")))
 {
-    (Timing time, long allocated) = TenantReplay.RunSteeringOnly(tenantCount, steering, packets, Math.Min(packets, 2_000_000), path);
-    string how = path == NonClickPath.WireOnly ? "none" : steering == TenantSteering.FlowHash ? "5-tuple hash" : "destination port";
+    (Timing time, long allocated, long received) = TenantReplay.RunSteeringOnly(tenantCount, steering, packets, Math.Min(packets, 2_000_000), path);
+    string how = path == NonClickPath.ReplayOnly ? "none" : steering == TenantSteering.FlowHash ? "5-tuple hash" : "destination port";
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {how} | {Rates(time, packets)} | {(double)allocated / packets:0.000} |"));
+        $"| {name} | {how} | {Rates(time, received)} | {(double)allocated / received:0.000} |"));
 }
 
 foreach ((string name, string config, TenantSteering steering) in tenantScenarios.Where(s => Selected($"tenants {s.Name} {s.Steering} full path")))
@@ -90,7 +93,7 @@ foreach ((string name, string config, TenantSteering steering) in tenantScenario
         $"| {name} | {(steering == TenantSteering.FlowHash ? "5-tuple hash" : "destination port")} | {Rates(time, delivered)} | {(double)allocated / delivered:0.000} |"));
 }
 
-// The tenants alone (FWP posts, runtime, per-tenant routers): frames handed to tenant i mod N without wire or steering.
+// The tenants alone (FWP posts, runtime, per-tenant routers): frames handed to tenant i mod N without port or steering.
 foreach ((string name, string config, _) in tenantScenarios.Where(s => s.Steering == TenantSteering.FlowHash && Selected($"tenants {s.Name} direct")))
 {
     (Timing time, long allocated, long delivered) = TenantReplay.Run(config, tenantCount, TenantSteering.FlowHash, packets, Math.Min(packets, 2_000_000), direct: true);

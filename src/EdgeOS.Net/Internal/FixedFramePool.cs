@@ -32,6 +32,15 @@ internal sealed unsafe class FixedFramePool : IDisposable
 
     public int FreeCount => _freeCount;
 
+    /// <summary>The start of slot 0's buffer (before headroom); slot i's is <c>i * <see cref="FrameSizeBytes"/></c> further.</summary>
+    public byte* BaseAddress => _base;
+
+    /// <summary>The distance between two slots' buffers, headroom included.</summary>
+    public int FrameSizeBytes => _frameSizeBytes;
+
+    /// <summary>The bytes before each slot's data.</summary>
+    public int HeadroomBytes => _headroomBytes;
+
     public int CapacityBytes => _frameSizeBytes - _headroomBytes;
 
     public bool TryTake(out int slot)
@@ -44,6 +53,16 @@ internal sealed unsafe class FixedFramePool : IDisposable
 
         slot = _free[--_freeCount];
         return true;
+    }
+
+    /// <summary>
+    /// Takes the <paramref name="count"/> slots on top of the free stack (at most <see cref="FreeCount"/>) at once:
+    /// the span's order is the reverse of the order <see cref="TryTake"/> would give them in.
+    /// </summary>
+    public ReadOnlySpan<int> TakeTop(int count)
+    {
+        _freeCount -= count;
+        return new ReadOnlySpan<int>(_free, _freeCount, count);
     }
 
     public void Return(int slot) => _free[_freeCount++] = slot;
