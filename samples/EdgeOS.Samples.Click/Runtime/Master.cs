@@ -238,6 +238,11 @@ internal sealed class Master
     public bool RunTimers()
     {
         bool fired = false;
+        if (!TryPeekTimer(out _))
+        {
+            return false; // nothing scheduled: no clock read (tenants call this after every batch)
+        }
+
         long now = NowNanoseconds;
         int guard = 0;
         while (TryPeekTimer(out long expiry) && expiry <= now && guard++ < 10_000)

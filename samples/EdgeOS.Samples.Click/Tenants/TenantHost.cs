@@ -215,6 +215,7 @@ internal sealed class TenantHost : IDisposable
     private PacketSteering? _steering;
     private long _unmatchedBefore;
     private int _sinceFlush;
+    private bool _postedSinceRun;
     private bool _disposed;
 
     private TenantHost(TenantHostOptions options, TenantSet set)
@@ -387,6 +388,13 @@ internal sealed class TenantHost : IDisposable
         {
             Flush();
         }
+        else if (_postedSinceRun && _runtime.IsManual)
+        {
+            // Batches that filled during this poll were posted: their tenants run now, while the batches are still
+            // in this core's cache, rather than at the next flush.
+            _postedSinceRun = false;
+            _runtime.RunUntilIdle();
+        }
 
         return received;
     }
@@ -398,6 +406,7 @@ internal sealed class TenantHost : IDisposable
     public void Flush()
     {
         _sinceFlush = 0;
+        _postedSinceRun = false;
         foreach (ClickTenant t in _tenants)
         {
             t.Flush(_waitForRoom);
@@ -420,6 +429,7 @@ internal sealed class TenantHost : IDisposable
         if (!tenant.TryAppend(frame))
         {
             tenant.Flush(_waitForRoom);
+            _postedSinceRun = true;
             tenant.TryAppend(frame);
         }
     }
