@@ -466,7 +466,11 @@ public sealed class PacketSteering : IDisposable
     private const int TargetNoRule = -3;
 
     /// <summary>The frame's consumer index, or a negative <c>Target*</c> code; the hash in hash mode (0 otherwise).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <remarks>
+    /// Not inlined on purpose: inlined into the generic steering loops it exhausted the JIT's inlining budget, which
+    /// left the parse's byte reads and the hash as calls; as a call of its own, one per frame, they all inline.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private int Classify(ReadOnlySpan<byte> data, int consumerCount, out uint hash)
     {
         hash = 0;
