@@ -62,17 +62,11 @@ internal sealed record TenantHostOptions
 /// <summary>One tenant: its FWP and, once its FWP has handled a batch, its own router.</summary>
 internal sealed class ClickTenant
 {
-    private readonly byte[] _batch;
-    private int _batchLength = ClickTenantProgram.HeaderBytes;
-    private int _batchCount;
-
-    public ClickTenant(int index, FwpTenant fwpTenant, FwpHandle fwp, int messageBytesMax)
+    public ClickTenant(int index, FwpTenant fwpTenant, FwpHandle fwp)
     {
         Index = index;
         FwpTenant = fwpTenant;
         Fwp = fwp;
-        _batch = new byte[messageBytesMax];
-        BinaryPrimitives.WriteInt32LittleEndian(_batch, index);
     }
 
     public int Index { get; }
@@ -112,66 +106,31 @@ internal sealed class ClickTenant
         Entry = router.Elements.OfType<FromSteering>().Single();
     }
 
-    /// <summary>Adds a frame to the pending batch; false when it does not fit (flush first).</summary>
-    internal bool TryAppend(ReadOnlySpan<byte> frame)
-    {
-        if (_batchLength + ClickTenantProgram.FrameHeaderBytes + frame.Length > _batch.Length)
-        {
-            return false;
-        }
-
-        BinaryPrimitives.WriteUInt16LittleEndian(_batch.AsSpan(_batchLength), (ushort)frame.Length);
-        frame.CopyTo(_batch.AsSpan(_batchLength + ClickTenantProgram.FrameHeaderBytes));
-        _batchLength += ClickTenantProgram.FrameHeaderBytes + frame.Length;
-        _batchCount++;
-        return true;
-    }
-
-    internal bool HasBatch => _batchCount > 0;
-
-    internal int MessageBytesMax => _batch.Length;
-
     internal void CountDropped(long frames) => DroppedFrames += frames;
 
-    /// <summary>Posts the pending batch; <paramref name="waitForRoom"/> runs when the inbox is full. Returns false when the FWP has ended.</summary>
-    internal bool Flush(Action waitForRoom)
+    /// <summary>
+    /// Posts <paramref name="message"/> (a batch of <paramref name="frames"/> frames, header included);
+    /// <paramref name="waitForRoom"/> runs when the inbox is full. Returns false when the FWP has ended.
+    /// </summary>
+    internal bool Post(ReadOnlySpan<byte> message, int frames, Action waitForRoom)
     {
-        if (_batchCount == 0)
-        {
-            return true;
-        }
-
-        BinaryPrimitives.WriteUInt16LittleEndian(_batch.AsSpan(4), (ushort)_batchCount);
-        bool posted = false;
         while (true)
         {
-            FwpPostStatus status = Fwp.TryPost(_batch.AsSpan(0, _batchLength));
+            FwpPostStatus status = Fwp.TryPost(message);
             if (status == FwpPostStatus.Posted)
             {
-                posted = true;
-                break;
+                PostedFrames += frames;
+                return true;
             }
 
             if (status != FwpPostStatus.InboxFull)
             {
-                break;
+                DroppedFrames += frames;
+                return false;
             }
 
             waitForRoom();
         }
-
-        if (posted)
-        {
-            PostedFrames += _batchCount;
-        }
-        else
-        {
-            DroppedFrames += _batchCount;
-        }
-
-        _batchCount = 0;
-        _batchLength = ClickTenantProgram.HeaderBytes;
-        return posted;
     }
 }
 
@@ -204,8 +163,11 @@ internal sealed class TenantHost : IDisposable
     /// <summary>Each tenant FWP's inbox ring: 32 KiB, so a message (a batch of frames) may be up to 4 KiB - 8.</summary>
     public const int InboxSizeBytes = 32 * 1024;
 
+    /// <summary>The largest message (a batch of frames) a tenant's inbox takes.</summary>
+    public const int MessageBytesMax = (InboxSizeBytes / 8) - 8;
+
     /// <summary>The longest frame a tenant can receive (one frame alone in a message).</summary>
-    public const int FrameBytesMax = (InboxSizeBytes / 8) - 8 - ClickTenantProgram.HeaderBytes - ClickTenantProgram.FrameHeaderBytes;
+    public const int FrameBytesMax = MessageBytesMax - ClickTenantProgram.HeaderBytes - ClickTenantProgram.FrameHeaderBytes;
 
     private readonly TenantHostOptions _options;
     private readonly FwpRuntime _runtime;
@@ -216,6 +178,11 @@ internal sealed class TenantHost : IDisposable
     private long _unmatchedBefore;
     private int _sinceFlush;
     private bool _postedSinceRun;
+
+    // The tenants' pending batches, dense for the per-frame path: tenant i's message (header, then per frame its
+    // length and bytes) is built at _batchMemory[i * MessageBytesMax ..], its fill state in _batches[i].
+    private readonly byte[] _batchMemory;
+    private readonly BatchState[] _batches;
     private bool _disposed;
 
     private TenantHost(TenantHostOptions options, TenantSet set)
@@ -252,11 +219,19 @@ internal sealed class TenantHost : IDisposable
             },
             set);
         _tenants = new ClickTenant[options.Tenants];
+        _batchMemory = new byte[options.Tenants * MessageBytesMax];
+        _batches = new BatchState[options.Tenants];
+        for (int i = 0; i < _batches.Length; i++)
+        {
+            _batches[i].Length = ClickTenantProgram.HeaderBytes;
+            BinaryPrimitives.WriteInt32LittleEndian(_batchMemory.AsSpan(i * MessageBytesMax), i);
+        }
+
         for (int i = 0; i < _tenants.Length; i++)
         {
             FwpTenant fwpTenant = _runtime.CreateTenant($"tenant-{i}");
             FwpHandle fwp = _runtime.Spawn(_template, fwpTenant);
-            _tenants[i] = new ClickTenant(i, fwpTenant, fwp, (InboxSizeBytes / 8) - 8);
+            _tenants[i] = new ClickTenant(i, fwpTenant, fwp);
             lock (ended)
             {
                 ended[fwp.Id] = _tenants[i];
@@ -400,16 +375,23 @@ internal sealed class TenantHost : IDisposable
     }
 
     /// <summary>Adds one frame to tenant <paramref name="index"/>'s batch without steering (tests); <see cref="Flush"/> posts it.</summary>
-    public void Deliver(int index, ReadOnlySpan<byte> frame) => Deliver(_tenants[index], frame);
+    public void Deliver(int index, ReadOnlySpan<byte> frame)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_tenants.Length, nameof(index));
+        DeliverFrame(index, frame);
+    }
 
     /// <summary>Posts every pending batch and, without workers, runs the tenants until idle.</summary>
     public void Flush()
     {
         _sinceFlush = 0;
         _postedSinceRun = false;
-        foreach (ClickTenant t in _tenants)
+        for (int i = 0; i < _tenants.Length; i++)
         {
-            t.Flush(_waitForRoom);
+            if (_batches[i].Count != 0)
+            {
+                PostBatch(i);
+            }
         }
 
         if (_runtime.IsManual)
@@ -418,20 +400,45 @@ internal sealed class TenantHost : IDisposable
         }
     }
 
-    private void Deliver(ClickTenant tenant, ReadOnlySpan<byte> frame)
+    internal void DeliverFrame(int index, ReadOnlySpan<byte> frame)
     {
         if (frame.Length > FrameBytesMax)
         {
-            tenant.CountDropped(1);
+            _tenants[index].CountDropped(1);
             return;
         }
 
-        if (!tenant.TryAppend(frame))
+        ref BatchState batch = ref _batches[index];
+        int at = batch.Length;
+        if (at + ClickTenantProgram.FrameHeaderBytes + frame.Length > MessageBytesMax)
         {
-            tenant.Flush(_waitForRoom);
+            PostBatch(index);
             _postedSinceRun = true;
-            tenant.TryAppend(frame);
+            at = ClickTenantProgram.HeaderBytes;
         }
+
+        Span<byte> to = _batchMemory.AsSpan((index * MessageBytesMax) + at, ClickTenantProgram.FrameHeaderBytes + frame.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(to, (ushort)frame.Length);
+        frame.CopyTo(to[ClickTenantProgram.FrameHeaderBytes..]);
+        batch.Length = at + to.Length;
+        batch.Count++;
+    }
+
+    // Posts tenant index's pending batch (it has frames) and empties it.
+    private void PostBatch(int index)
+    {
+        ref BatchState batch = ref _batches[index];
+        Span<byte> message = _batchMemory.AsSpan(index * MessageBytesMax, batch.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(message[4..], (ushort)batch.Count);
+        _tenants[index].Post(message, batch.Count, _waitForRoom);
+        batch.Length = ClickTenantProgram.HeaderBytes;
+        batch.Count = 0;
+    }
+
+    private struct BatchState
+    {
+        public int Length;
+        public int Count;
     }
 
     /// <summary>Handles everything posted, then ends the tenants' FWPs (their routers stay readable).</summary>

@@ -9,5 +9,5 @@ namespace EdgeOS.Samples.Click.Tenants;
 /// </summary>
 internal readonly struct TenantSteeringSink(TenantHost host) : ISteeringSink
 {
-    public void Deliver(int consumer, ReadOnlySpan<byte> frame, uint flowHash) => host.Deliver(consumer, frame);
+    public void Deliver(int consumer, ReadOnlySpan<byte> frame, uint flowHash) => host.DeliverFrame(consumer, frame);
 }
