@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using EdgeOS.Net;
 using EdgeOS.Samples.Click.Language;
 using EdgeOS.Samples.Click.Runtime;
 
@@ -526,7 +527,10 @@ Multi-tenant mode (EdgeOS):
 
         using (open)
         {
-            var egress = new Tenants.TenantEgress(device, open!.Port.FrameCapacityBytes);
+            // The host thread sleeps in poll(2) on the port and this eventfd; tenants' ToDevice (on FWP workers or the host
+            // thread) signal it through the egress's doorbell when they queue a frame while the host sleeps.
+            using var wakeup = new ReceiveWakeup();
+            var egress = new Tenants.TenantEgress(device, open!.Port.FrameCapacityBytes, wakeup.Signal);
             using Tenants.TenantHost? host = CreateTenantHost(graph, text, errors, options with { Egress = egress }, output, stdout, stderr, noWarnings);
             if (host is null)
             {
@@ -538,9 +542,10 @@ Multi-tenant mode (EdgeOS):
                 using var cts = new CancellationTokenSource();
                 using PosixSignalRegistration sigint = CancelOn(PosixSignal.SIGINT, cts);
                 using PosixSignalRegistration sigterm = CancelOn(PosixSignal.SIGTERM, cts);
+                using CancellationTokenRegistration wakeOnStop = cts.Token.Register(egress.Doorbell.Wake);
                 try
                 {
-                    host.RunDevice(open.Port, open.Wait, cts.Token);
+                    host.RunDevice(open.Port, timeout => open.WaitOrWake(timeout, wakeup), cts.Token);
                 }
                 catch (IOException ex)
                 {
@@ -607,7 +612,7 @@ Multi-tenant mode (EdgeOS):
         return ok;
     }
 
-    /// <summary><c>-h host:H</c>: the host's own counts (unmatched, dropped, transmitted), printed like a handler.</summary>
+    /// <summary><c>-h host:H</c>: the host's own counts (unmatched, dropped, transmitted, wakeups: sleeps a tenant's ToDevice cut short), printed like a handler.</summary>
     private static bool CallHostHandler(Tenants.TenantHost host, string handler, TextWriter stdout, TextWriter stderr, bool printName)
     {
         long? value = handler switch
@@ -615,11 +620,12 @@ Multi-tenant mode (EdgeOS):
             "unmatched" => host.UnmatchedFrames,
             "dropped" => host.DroppedFrames,
             "transmitted" => host.Egress?.TransmittedFrames ?? 0,
+            "wakeups" => host.Egress?.Doorbell.Signals ?? 0,
             _ => null,
         };
         if (value is null)
         {
-            stderr.Write($"click: no 'host:{handler}' handler (the host has unmatched, dropped, transmitted)\n");
+            stderr.Write($"click: no 'host:{handler}' handler (the host has unmatched, dropped, transmitted, wakeups)\n");
             return false;
         }
 
