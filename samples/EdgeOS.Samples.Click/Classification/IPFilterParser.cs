@@ -130,7 +130,7 @@ internal static class IPFilterParser
             : null;
     }
 
-    /// <summary>Parses one IPClassifier pattern.</summary>
+    /// <summary>Parses one IPClassifier pattern (an empty one, like <c>-</c>, matches every packet).</summary>
     public static ClassifierExpression ParsePattern(string pattern, int slot)
     {
         ArgumentNullException.ThrowIfNull(pattern);
@@ -143,7 +143,11 @@ internal static class IPFilterParser
         List<string> tokens = Tokenize(trimmed, slot);
         if (tokens.Count == 0)
         {
-            throw new ClickConfigurationException($"pattern {slot}: empty pattern");
+            // Click's IPClassifier hands IPFilter the rule "N PATTERN"; with an empty pattern that is the slot word
+            // alone, which IPFilter reads as "match every packet" (elements/ip/ipclassifier.cc, ipfilter.cc). So an
+            // empty IPClassifier pattern is no error: it matches everything, like "-". (IPFilter's own empty rule has no
+            // slot word and is refused in ParseRule.)
+            return ClassifierExpression.True;
         }
 
         var parser = new Parser(tokens, slot);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using EdgeOS.Net;
 using EdgeOS.Samples.Click.Language;
 using EdgeOS.Samples.Click.Runtime;
 
@@ -29,6 +30,7 @@ Options:
   -e, --expression EXPR         Use EXPR as router configuration.
   -h, --handler ELEMENT.H       Call ELEMENT's read handler H after running
                                 driver and print result to standard output.
+  -x, --exit-handler ELEMENT.H  Use handler ELEMENT.H value for exit status.
   -o, --output FILE             Write flat configuration to FILE.
       --flatten                 Print the flat configuration and exit without
                                 initializing the router.
@@ -36,6 +38,7 @@ Options:
       --simtime                 Run in simulation time.
   -t, --time                    Print information on how long driver took.
   -w, --no-warnings             Do not print warnings.
+  -C, --clickpath PATH          Use PATH for CLICKPATH.
       --help                    Print this message and exit.
   -v, --version                 Print version number and exit.
 
@@ -76,6 +79,8 @@ Multi-tenant mode (EdgeOS):
         bool time = false;
         bool noWarnings = false;
         var handlers = new List<string>();
+        string? exitHandler = null;
+        string? clickPath = null;
         int tenants = 0;
         string? replay = null;
         string? device = null;
@@ -161,6 +166,28 @@ Multi-tenant mode (EdgeOS):
                     }
 
                     handlers.Add(h);
+                    break;
+                case "-x" or "--exit-handler":
+                    if (!NeedValue(out string x))
+                    {
+                        return 1;
+                    }
+
+                    if (exitHandler is not null)
+                    {
+                        stderr.Write("click: --exit-handler specified twice\n" + Usage);
+                        return 1;
+                    }
+
+                    exitHandler = x;
+                    break;
+                case "-C" or "--clickpath":
+                    if (!NeedValue(out string cp))
+                    {
+                        return 1;
+                    }
+
+                    clickPath = cp;
                     break;
                 case "-o" or "--output":
                     if (!NeedValue(out string o))
@@ -321,7 +348,7 @@ Multi-tenant mode (EdgeOS):
         }
 
         var errors = new ClickErrors();
-        RouterGraph? graph = ClickLanguage.Parse(text, fileName, variables, ElementRegistry.IsPrimitiveClass, errors, baseDirectory);
+        RouterGraph? graph = ClickLanguage.Parse(text, fileName, variables, ElementRegistry.IsPrimitiveClass, errors, baseDirectory, clickPath);
         if (graph is null || errors.HasErrors)
         {
             WriteErrors(errors, stderr, noWarnings);
@@ -342,6 +369,7 @@ Multi-tenant mode (EdgeOS):
                 : device is null && replay is null ? "'--tenants N' needs '--device IFACE' (a live interface) or '--replay FILE' (a pcap)"
                 : deviceMethod is not null && device is null ? "'--method' applies to '--device IFACE' only"
                 : simtime ? "'--simtime' is not available in tenant mode"
+                : exitHandler is not null ? "'--exit-handler' is not available in tenant mode"
                 : null;
             if (wrong is not null)
             {
@@ -382,6 +410,9 @@ Multi-tenant mode (EdgeOS):
         }
 
         var stopwatch = Stopwatch.StartNew();
+        using Process self = Process.GetCurrentProcess();
+        TimeSpan userBefore = self.UserProcessorTime;
+        TimeSpan systemBefore = self.PrivilegedProcessorTime;
         if (!quit)
         {
             using var cts = new CancellationTokenSource();
@@ -393,10 +424,16 @@ Multi-tenant mode (EdgeOS):
         stopwatch.Stop();
         if (time)
         {
-            stderr.Write(string.Create(CultureInfo.InvariantCulture, $"{stopwatch.Elapsed.TotalSeconds:0.000000} real\n"));
+            self.Refresh();
+            stdout.Write(FormatTimes(self.UserProcessorTime - userBefore, self.PrivilegedProcessorTime - systemBefore, stopwatch.Elapsed));
         }
 
         int exit = CallHandlers(router, handlers, stdout, stderr) ? 0 : 1;
+        if (exitHandler is not null)
+        {
+            exit = ExitHandlerStatus(router, exitHandler, stderr);
+        }
+
         router.Cleanup();
         stdout.Flush();
         return exit;
@@ -526,7 +563,10 @@ Multi-tenant mode (EdgeOS):
 
         using (open)
         {
-            var egress = new Tenants.TenantEgress(device, open!.Port.FrameCapacityBytes);
+            // The host thread sleeps in poll(2) on the port and this eventfd; tenants' ToDevice (on FWP workers or the host
+            // thread) signal it through the egress's doorbell when they queue a frame while the host sleeps.
+            using var wakeup = new ReceiveWakeup();
+            var egress = new Tenants.TenantEgress(device, open!.Port.FrameCapacityBytes, wakeup.Signal);
             using Tenants.TenantHost? host = CreateTenantHost(graph, text, errors, options with { Egress = egress }, output, stdout, stderr, noWarnings);
             if (host is null)
             {
@@ -538,9 +578,10 @@ Multi-tenant mode (EdgeOS):
                 using var cts = new CancellationTokenSource();
                 using PosixSignalRegistration sigint = CancelOn(PosixSignal.SIGINT, cts);
                 using PosixSignalRegistration sigterm = CancelOn(PosixSignal.SIGTERM, cts);
+                using CancellationTokenRegistration wakeOnStop = cts.Token.Register(egress.Doorbell.Wake);
                 try
                 {
-                    host.RunDevice(open.Port, open.Wait, cts.Token);
+                    host.RunDevice(open.Port, timeout => open.WaitOrWake(timeout, wakeup), cts.Token);
                 }
                 catch (IOException ex)
                 {
@@ -607,7 +648,7 @@ Multi-tenant mode (EdgeOS):
         return ok;
     }
 
-    /// <summary><c>-h host:H</c>: the host's own counts (unmatched, dropped, transmitted), printed like a handler.</summary>
+    /// <summary><c>-h host:H</c>: the host's own counts (unmatched, dropped, transmitted, wakeups: sleeps a tenant's ToDevice cut short), printed like a handler.</summary>
     private static bool CallHostHandler(Tenants.TenantHost host, string handler, TextWriter stdout, TextWriter stderr, bool printName)
     {
         long? value = handler switch
@@ -615,11 +656,12 @@ Multi-tenant mode (EdgeOS):
             "unmatched" => host.UnmatchedFrames,
             "dropped" => host.DroppedFrames,
             "transmitted" => host.Egress?.TransmittedFrames ?? 0,
+            "wakeups" => host.Egress?.Doorbell.Signals ?? 0,
             _ => null,
         };
         if (value is null)
         {
-            stderr.Write($"click: no 'host:{handler}' handler (the host has unmatched, dropped, transmitted)\n");
+            stderr.Write($"click: no 'host:{handler}' handler (the host has unmatched, dropped, transmitted, wakeups)\n");
             return false;
         }
 
@@ -678,6 +720,50 @@ Multi-tenant mode (EdgeOS):
     }
 
     /// <summary>Calls the <c>-h</c> read handlers after the run and prints them as click(1) does.</summary>
+    /// <summary>
+    /// <c>-t</c>: what click prints on standard output after the run: user and system CPU time in seconds with
+    /// milliseconds (<c>0.012u 0.004s</c>), then the elapsed time as minutes:seconds.hundredths (<c>0:01.25</c>).
+    /// </summary>
+    internal static string FormatTimes(TimeSpan user, TimeSpan system, TimeSpan elapsed)
+    {
+        static string Seconds(TimeSpan t)
+        {
+            long ms = (long)Math.Round(t.TotalMilliseconds, MidpointRounding.AwayFromZero);
+            return string.Create(CultureInfo.InvariantCulture, $"{ms / 1000}.{ms % 1000:D3}");
+        }
+
+        long cs = (long)Math.Round(elapsed.TotalMilliseconds / 10, MidpointRounding.AwayFromZero);
+        return string.Create(CultureInfo.InvariantCulture, $"{Seconds(user)}u {Seconds(system)}s {cs / 6000}:{cs / 100 % 60:D2}.{cs % 100:D2}\n");
+    }
+
+    /// <summary>
+    /// <c>-x ELEMENT.H</c> (<c>--exit-handler</c>): click's exit status is the value of read handler H: an integer as is,
+    /// a boolean true as 0 and false as 1; anything else is <c>exit handler value should be integer</c> and status -1,
+    /// as is a handler that cannot be read.
+    /// </summary>
+    private static int ExitHandlerStatus(Router router, string spec, TextWriter stderr)
+    {
+        var value = new StringWriter { NewLine = "\n" };
+        if (!CallHandlers(router, [spec], value, stderr, printNames: false))
+        {
+            return -1;
+        }
+
+        string text = ClickConfigText.Uncomment(value.ToString());
+        if (ClickValues.Int32(text, out int status, out _))
+        {
+            return status;
+        }
+
+        if (ClickValues.Bool(text, out bool b, out _))
+        {
+            return b ? 0 : 1;
+        }
+
+        stderr.Write("click: exit handler value should be integer\n");
+        return -1;
+    }
+
     internal static bool CallHandlers(Router router, IReadOnlyList<string> specs, TextWriter stdout, TextWriter stderr, string headerPrefix = "", bool? printNames = null)
     {
         var calls = new List<(Element? Element, string Handler)>();
@@ -688,9 +774,11 @@ Multi-tenant mode (EdgeOS):
             int dot = spec.LastIndexOf('.');
             if (dot < 0)
             {
-                if (router.GlobalHandlers.Find(spec) is not { Read: not null })
+                // Click's wording for the router's own handlers: "no 'H' handler", "'H' is a write handler".
+                Handler? global = router.GlobalHandlers.Find(spec);
+                if (global is null || global.Read is null)
                 {
-                    stderr.Write($"click: no global read handler named '{spec}'\n");
+                    stderr.Write(global is null ? $"click: no '{spec}' handler\n" : $"click: '{spec}' is a write handler\n");
                     ok = false;
                     continue;
                 }
@@ -715,9 +803,10 @@ Multi-tenant mode (EdgeOS):
                     }
                 }
 
-                if (!any)
+                if (!any && !router.Elements.Any(e => regex.IsMatch(e.Name)))
                 {
-                    stderr.Write($"click: no element matching '{pattern}' has a '{handler}' read handler\n");
+                    // As click: an error only when no element matches; matching elements without the handler are skipped.
+                    stderr.Write($"click: no element matching '{pattern}'\n");
                     ok = false;
                 }
 
@@ -727,8 +816,24 @@ Multi-tenant mode (EdgeOS):
             Element? element = router.Find(pattern);
             if (element is null)
             {
-                stderr.Write($"click: no element named '{pattern}'\n");
-                ok = false;
+                // Not an element name: click then takes it as a class, every element of that class that has the handler.
+                List<Element> ofClass = [.. router.Elements.Where(e => e.ClassName == pattern)];
+                if (ofClass.Count == 0)
+                {
+                    stderr.Write($"click: no element '{pattern}'\n");
+                    ok = false;
+                    continue;
+                }
+
+                glob = true;
+                foreach (Element e in ofClass)
+                {
+                    if (router.HandlersOf(e).Find(handler) is { Read: not null })
+                    {
+                        calls.Add((e, handler));
+                    }
+                }
+
                 continue;
             }
 

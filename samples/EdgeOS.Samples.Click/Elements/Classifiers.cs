@@ -78,10 +78,21 @@ internal sealed class Classifier : ClassifierElement
     protected override ClassifierProgram Compile(List<string> arguments) => ClassifierProgram.CompileClassifier(arguments);
 }
 
-/// <summary>IPClassifier(PATTERN...): Click's filter expressions on the IP header annotation, one per output.</summary>
+/// <summary>IPClassifier(PATTERN...): Click's filter expressions on the IP header annotation, one per output. Handlers program, pattern0, pattern1, ... (each output's pattern as configured).</summary>
 internal sealed class IPClassifier : ClassifierElement
 {
     protected override ClassifierProgram Compile(List<string> arguments) => ClassifierProgram.CompileIPClassifier(arguments);
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        base.AddHandlers(handlers);
+        List<string> patterns = ClickConfigText.ArgVec(Configuration);
+        for (int i = 0; i < patterns.Count; i++)
+        {
+            string pattern = patterns[i];
+            handlers.AddRead(string.Create(CultureInfo.InvariantCulture, $"pattern{i}"), () => pattern + "\n");
+        }
+    }
 }
 
 /// <summary>IPFilter(ACTION EXPR, ...): <c>allow</c> to output 0, <c>deny</c>/<c>drop</c> dropped, <c>N</c> to output N; unmatched packets are dropped.</summary>

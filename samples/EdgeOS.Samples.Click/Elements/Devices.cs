@@ -7,12 +7,17 @@ using CV = EdgeOS.Samples.Click.Runtime.ClickValues;
 
 namespace EdgeOS.Samples.Click.Elements;
 
-/// <summary>A device opened for a router: its port and how to wait for received frames.</summary>
-internal sealed class OpenDevice(PacketPort port, Func<int, bool> wait, string method) : IDisposable
+/// <summary>
+/// A device opened for a router: its port, how to wait for received frames, and how to wait for received frames or a
+/// <see cref="ReceiveWakeup"/> another thread signals (the tenant host's device thread, woken by tenants' ToDevice).
+/// </summary>
+internal sealed class OpenDevice(PacketPort port, Func<int, bool> wait, Func<int, ReceiveWakeup, bool> waitOrWake, string method) : IDisposable
 {
     public PacketPort Port { get; } = port;
 
     public Func<int, bool> Wait { get; } = wait;
+
+    public Func<int, ReceiveWakeup, bool> WaitOrWake { get; } = waitOrWake;
 
     public string Method { get; } = method;
 
@@ -64,12 +69,12 @@ internal static class DeviceTable
             if (method == "XDP")
             {
                 var xdp = new XdpPort(new XdpPortOptions { InterfaceName = device, UdpPortLow = udpLow, UdpPortHigh = udpHigh });
-                open = new OpenDevice(xdp, xdp.WaitForReceive, "XDP");
+                open = new OpenDevice(xdp, xdp.WaitForReceive, xdp.WaitForReceive, "XDP");
             }
             else
             {
                 var ps = new PacketSocketPort(new PacketSocketPortOptions { InterfaceName = device, BlockTimeoutMilliseconds = 1 });
-                open = new OpenDevice(ps, ps.WaitForReceive, "LINUX");
+                open = new OpenDevice(ps, ps.WaitForReceive, ps.WaitForReceive, "LINUX");
             }
 
             return true;

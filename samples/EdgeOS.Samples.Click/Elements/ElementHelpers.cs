@@ -34,9 +34,10 @@ internal static class ElementHelpers
 
     public static readonly ArgParser<int> NonNegative = (string text, out int value, out string expected) =>
     {
+        // Click reads these as unsigned: no minus sign at all, not even "-0".
         bool ok = ClickValues.Int32(text, out value, out expected);
         expected = "unsigned integer";
-        return ok && value >= 0;
+        return ok && value >= 0 && !text.TrimStart().StartsWith('-');
     };
 
     public static readonly ArgParser<long> Limit = (string text, out long value, out string expected) =>

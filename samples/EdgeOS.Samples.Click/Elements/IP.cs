@@ -155,7 +155,7 @@ internal sealed class IPEncap : Element
     }
 }
 
-/// <summary>UDPIPEncap(SRC, SPORT, DST, DPORT; CHECKSUM): prepends IPv4 and UDP headers (UDP checksum unless CHECKSUM false).</summary>
+/// <summary>UDPIPEncap(SRC, SPORT, DST, DPORT; CHECKSUM): prepends IPv4 and UDP headers (UDP checksum unless CHECKSUM false). Handlers src, sport, dst, dport (read and write).</summary>
 internal sealed class UdpIPEncap : Element
 {
     private uint _src;
@@ -207,6 +207,19 @@ internal sealed class UdpIPEncap : Element
         p.SetNetworkHeader(0, 20);
         p.DestinationIPAnnotation = _dst;
         return p;
+    }
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        // Click's UDPIPEncap handlers: src, sport, dst, dport, read and write.
+        handlers.AddRead("src", () => CV.FormatIP(_src) + "\n");
+        handlers.AddWrite("src", Writer(Router.Addresses.IP, v => _src = v));
+        handlers.AddRead("sport", () => Num(_sport));
+        handlers.AddWrite("sport", Writer(UInt16Value, v => _sport = v));
+        handlers.AddRead("dst", () => CV.FormatIP(_dst) + "\n");
+        handlers.AddWrite("dst", Writer(Router.Addresses.IP, v => _dst = v));
+        handlers.AddRead("dport", () => Num(_dport));
+        handlers.AddWrite("dport", Writer(UInt16Value, v => _dport = v));
     }
 }
 
@@ -624,7 +637,11 @@ internal sealed class MarkIPHeader : Element
     public override void Push(int port, Packet p) => Outputs[0].Push(SimpleAction(p)!);
 }
 
-/// <summary>CheckICMPHeader / CheckUDPHeader / CheckTCPHeader(VERBOSE, DETAILS): check the transport header after the IP header annotation; bad packets to output 1 or dropped. Handler drops.</summary>
+/// <summary>
+/// CheckICMPHeader / CheckUDPHeader / CheckTCPHeader(VERBOSE, DETAILS): check the transport header after the IP header
+/// annotation; bad packets to output 1 or dropped. Handlers drops, and with DETAILS true drop_details (counts for Click's
+/// three reasons: not the protocol or not a first fragment, bad packet length, bad checksum).
+/// </summary>
 internal sealed class CheckTransportHeader(CheckTransportHeader.Kind kind) : Element
 {
     public enum Kind
@@ -636,7 +653,11 @@ internal sealed class CheckTransportHeader(CheckTransportHeader.Kind kind) : Ele
 
     private readonly Kind _kind = kind;
     private bool _verbose;
+    private bool _details;
     private long _drops;
+    private long _notProtocolDrops; // DETAILS: Click's three reasons, kept as fields so a tenant's copy has its own counts
+    private long _lengthDrops;
+    private long _checksumDrops;
 
     public override string PortCount => "1/1-2";
 
@@ -645,11 +666,7 @@ internal sealed class CheckTransportHeader(CheckTransportHeader.Kind kind) : Ele
     public override bool Configure(Args args, ElementErrors errors)
     {
         _verbose = args.Read("VERBOSE", ArgFlags.None, CV.Bool, false);
-        if (args.TryRead("DETAILS", ArgFlags.None, CV.Bool, out bool _))
-        {
-            // drop reasons are reported by VERBOSE; the DETAILS counts are not kept per reason here.
-        }
-
+        _details = args.Read("DETAILS", ArgFlags.None, CV.Bool, false);
         return args.Complete();
     }
 
@@ -662,6 +679,22 @@ internal sealed class CheckTransportHeader(CheckTransportHeader.Kind kind) : Ele
         }
 
         _drops++;
+        if (_details)
+        {
+            if (reason == "bad packet length")
+            {
+                _lengthDrops++;
+            }
+            else if (reason.StartsWith("bad ", StringComparison.Ordinal))
+            {
+                _checksumDrops++;
+            }
+            else
+            {
+                _notProtocolDrops++;
+            }
+        }
+
         if (_verbose && _drops <= 20)
         {
             Router.Master.Chatter.Write($"{Name}: {reason}\n");
@@ -730,7 +763,18 @@ internal sealed class CheckTransportHeader(CheckTransportHeader.Kind kind) : Ele
         }
     }
 
-    public override void AddHandlers(HandlerTable handlers) => handlers.AddRead("drops", () => Num(_drops));
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("drops", () => Num(_drops));
+        if (_details)
+        {
+            // As CheckIPHeader's: one line per reason, the count right-aligned in 15 columns, the reason in 24.
+            string proto = _kind.ToString().ToUpperInvariant();
+            handlers.AddRead("drop_details", () => string.Create(
+                CultureInfo.InvariantCulture,
+                $"{_notProtocolDrops,15} packets due to: {"not " + proto,24}\n{_lengthDrops,15} packets due to: {"bad packet length",24}\n{_checksumDrops,15} packets due to: {"bad " + proto + " checksum",24}\n"));
+        }
+    }
 }
 
 /// <summary>

@@ -118,6 +118,7 @@ internal abstract class SourceBase : Element
     protected long _count;
     protected bool _timestamp = true;
     protected ClickTask? _task;
+    private bool _takesBurst;
 
     public long Count => _count;
 
@@ -131,6 +132,7 @@ internal abstract class SourceBase : Element
         }
 
         _limit = args.Read("LIMIT", dataPositional ? ArgFlags.Positional : ArgFlags.None, Limit, -1);
+        _takesBurst = burst;
         if (burst)
         {
             _burst = args.Read("BURST", dataPositional ? ArgFlags.Positional : ArgFlags.None, NonNegative, 1);
@@ -189,6 +191,23 @@ internal abstract class SourceBase : Element
             _active = v;
             Restart();
         }));
+        if (_takesBurst)
+        {
+            // InfiniteSource's burst handler: packets per task run.
+            handlers.AddRead("burst", () => Num(_burst));
+            handlers.AddWrite("burst", (v, errors) =>
+            {
+                if (!NonNegative(Language.ClickConfigText.Uncomment(v), out int b, out _) || b < 1)
+                {
+                    return errors.Error("burst size must be >= 1");
+                }
+
+                _burst = b;
+                Restart();
+                return true;
+            });
+        }
+
         handlers.AddRead("length", () => Num(_data.Length));
         handlers.AddRead("data", () => System.Text.Encoding.Latin1.GetString(_data));
         handlers.AddWrite("data", (v, _) =>

@@ -16,15 +16,16 @@ internal static class ClickLanguage
     /// <param name="isPrimitiveClass">Tells which class names the runtime implements.</param>
     /// <param name="errors">Receives errors and warnings in Click's format.</param>
     /// <param name="baseDirectory">Where <c>require(library FILE)</c> looks for relative names; defaults to the directory of <paramref name="fileName"/>.</param>
+    /// <param name="clickPath">The CLICKPATH <c>require(library FILE)</c> searches (click's <c>-C PATH</c>); null for the CLICKPATH environment variable.</param>
     public static RouterGraph? Parse(string text, string fileName, IReadOnlyDictionary<string, string> variables,
-        Func<string, bool> isPrimitiveClass, ClickErrors errors, string? baseDirectory = null)
+        Func<string, bool> isPrimitiveClass, ClickErrors errors, string? baseDirectory = null, string? clickPath = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(fileName);
         ArgumentNullException.ThrowIfNull(variables);
         ArgumentNullException.ThrowIfNull(isPrimitiveClass);
         ArgumentNullException.ThrowIfNull(errors);
-        return ClickParser.Parse(text, fileName, variables, isPrimitiveClass, errors, baseDirectory);
+        return ClickParser.Parse(text, fileName, variables, isPrimitiveClass, errors, baseDirectory, clickPath);
     }
 
     /// <summary>

@@ -1119,7 +1119,7 @@ internal sealed partial class ClickParser
         _ps = oldState;
     }
 
-    // Click's search: an absolute name as is; otherwise each CLICKPATH directory (DIR/conf/click/NAME,
+    // Click's search: an absolute name as is; otherwise each CLICKPATH directory (click -C PATH, else the environment's) (DIR/conf/click/NAME,
     // DIR/conf/NAME, DIR/NAME), where an empty CLICKPATH entry, or no CLICKPATH, means the default
     // directory: the configuration's base directory for the main file, a library's own directory for
     // libraries.
@@ -1147,7 +1147,7 @@ internal sealed partial class ClickParser
         }
 
         bool defaultUsed = false;
-        foreach (string entry in (Environment.GetEnvironmentVariable("CLICKPATH") ?? string.Empty).Split(':'))
+        foreach (string entry in (_clickPath ?? Environment.GetEnvironmentVariable("CLICKPATH") ?? string.Empty).Split(':'))
         {
             if (entry.Length == 0)
             {

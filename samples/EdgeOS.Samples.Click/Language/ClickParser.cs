@@ -34,6 +34,7 @@ internal sealed partial class ClickParser
     private readonly Dictionary<int, List<TunnelEnd>> _tunnels = [];
     private readonly Lexeme[] _unlex = new Lexeme[2];
     private readonly string? _baseDirectory;
+    private readonly string? _clickPath;
     private Dictionary<string, int> _typeMap = new(StringComparer.Ordinal);
     private readonly LexerFile _mainFile;
     private LexerFile _file;
@@ -42,11 +43,12 @@ internal sealed partial class ClickParser
     private Compound _c;
     private ParseState? _ps;
 
-    private ClickParser(string text, string fileName, Func<string, bool> isPrimitiveClass, ClickErrors errors, string? baseDirectory)
+    private ClickParser(string text, string fileName, Func<string, bool> isPrimitiveClass, ClickErrors errors, string? baseDirectory, string? clickPath)
     {
         _errors = errors;
         _isPrimitiveClass = isPrimitiveClass;
         _baseDirectory = baseDirectory;
+        _clickPath = clickPath;
         _file = new LexerFile(text, fileName);
         _mainFile = _file;
         _types.Add(new ElementType("<tunnel>", TypeKind.Tunnel, "<tunnel>", null));
@@ -57,10 +59,10 @@ internal sealed partial class ClickParser
 
     /// <summary>Parses and flattens <paramref name="text"/>; see <see cref="ClickLanguage.Parse"/>.</summary>
     public static RouterGraph? Parse(string text, string fileName, IReadOnlyDictionary<string, string> variables,
-        Func<string, bool> isPrimitiveClass, ClickErrors errors, string? baseDirectory)
+        Func<string, bool> isPrimitiveClass, ClickErrors errors, string? baseDirectory, string? clickPath = null)
     {
         int errorsBefore = errors.ErrorCount;
-        var parser = new ClickParser(text, fileName, isPrimitiveClass, errors, baseDirectory);
+        var parser = new ClickParser(text, fileName, isPrimitiveClass, errors, baseDirectory, clickPath);
         while (parser._ps is not null)
         {
             parser.Step();

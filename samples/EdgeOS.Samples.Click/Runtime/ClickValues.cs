@@ -28,7 +28,8 @@ internal static class ClickValues
         expected = "integer";
         string t = text.Trim();
         bool negative = t.StartsWith('-');
-        if (TryParseInteger(negative || t.StartsWith('+') ? t[1..] : t, out ulong v)
+        if (!(negative && t.Length > 1 && t[1] == '+')
+            && TryParseInteger(negative || t.StartsWith('+') ? t[1..] : t, out ulong v)
             && v <= (negative ? 2147483648UL : int.MaxValue))
         {
             value = negative ? (int)-(long)v : (int)v;
@@ -50,10 +51,11 @@ internal static class ClickValues
         expected = "boolean";
         switch (text.Trim())
         {
-            case "true" or "yes" or "1" or "t" or "y" or "on":
+            // Click's BoolArg takes exactly these six spellings of each value (no "on"/"off").
+            case "true" or "yes" or "1" or "t" or "y":
                 value = true;
                 return true;
-            case "false" or "no" or "0" or "f" or "n" or "off":
+            case "false" or "no" or "0" or "f" or "n":
                 value = false;
                 return true;
             default:
@@ -247,7 +249,10 @@ internal static class ClickValues
         }
     }
 
-    /// <summary>Parses integers in Click's forms: decimal, <c>0x</c> hex, leading-zero octal, with optional <c>_</c>.</summary>
+    /// <summary>
+    /// Parses an unsigned integer in Click's forms (IntArg): decimal, <c>0x</c> hex, <c>0b</c> binary, leading-zero octal,
+    /// an optional <c>+</c>, and single <c>_</c> separators between digits.
+    /// </summary>
     public static bool TryParseInteger(string text, out ulong value)
     {
         value = 0;
@@ -257,56 +262,74 @@ internal static class ClickValues
             t = t[1..];
         }
 
+        if (!TryDigits(t, out System.Numerics.BigInteger v) || v > ulong.MaxValue)
+        {
+            return false;
+        }
+
+        value = (ulong)v;
+        return true;
+    }
+
+    /// <summary>
+    /// The digits of an unsigned Click integer (no sign) with its radix prefix; false when any character is no digit of
+    /// the radix, when nothing follows the prefix, or when a <c>_</c> does not sit between two digits.
+    /// </summary>
+    private static bool TryDigits(string t, out System.Numerics.BigInteger value)
+    {
+        value = System.Numerics.BigInteger.Zero;
+        int radix = TakeRadixPrefix(ref t);
         if (t.Length == 0)
         {
             return false;
         }
 
-        int radix = TakeRadixPrefix(ref t);
-
-        ulong v = 0;
-        foreach (char c in t)
+        bool afterDigit = false;
+        for (int i = 0; i < t.Length; i++)
         {
+            char c = t[i];
+            if (c == '_' && afterDigit && i + 1 < t.Length && DigitValue(t[i + 1]) < radix)
+            {
+                afterDigit = false;
+                continue;
+            }
+
             int d = DigitValue(c);
             if (d >= radix)
             {
                 return false;
             }
 
-            ulong next = (v * (ulong)radix) + (ulong)d;
-            if (v != 0 && (next - (ulong)d) / (ulong)radix != v)
-            {
-                return false;
-            }
-
-            v = next;
+            value = (value * radix) + d;
+            afterDigit = true;
         }
 
-        value = v;
         return true;
     }
 
-    /// <summary>The integer parsers and the range each accepts (for Click's IntArg messages).</summary>
-    private static readonly Dictionary<Delegate, (long Min, ulong Max)> s_integerParsers = new()
+    /// <summary>The integer parsers, the range each accepts, and whether Click reads the value as a signed type (for IntArg's messages).</summary>
+    private static readonly Dictionary<Delegate, (long Min, ulong Max, bool Signed)> s_integerParsers = new()
     {
-        [(ArgParser<int>)Int32] = (int.MinValue, int.MaxValue),
-        [(ArgParser<uint>)UInt32] = (0, uint.MaxValue),
-        [(ArgParser<ulong>)UInt64] = (0, ulong.MaxValue),
-        [Elements.ElementHelpers.NonNegative] = (0, int.MaxValue),
-        [Elements.ElementHelpers.Limit] = (-1, int.MaxValue),
-        [Elements.ElementHelpers.ByteValue] = (0, byte.MaxValue),
-        [Elements.ElementHelpers.UInt16Value] = (0, ushort.MaxValue),
+        [(ArgParser<int>)Int32] = (int.MinValue, int.MaxValue, true),
+        [(ArgParser<uint>)UInt32] = (0, uint.MaxValue, false),
+        [(ArgParser<ulong>)UInt64] = (0, ulong.MaxValue, false),
+        [Elements.ElementHelpers.NonNegative] = (0, int.MaxValue, false),
+        [Elements.ElementHelpers.Limit] = (-1, int.MaxValue, true),
+        [Elements.ElementHelpers.ByteValue] = (0, byte.MaxValue, false),
+        [Elements.ElementHelpers.UInt16Value] = (0, ushort.MaxValue, false),
     };
 
     /// <summary>
     /// What Click's Args prints (after <c>KEYWORD: </c>) when <paramref name="parser"/> rejects <paramref name="text"/>:
-    /// for an integer, IntArg's own message (<see cref="IntegerError"/>); for any other type <c>type mismatch</c>, what
-    /// Args::postparse (lib/args.cc) reports for a parser that fails without a message of its own.
+    /// for an integer, IntArg's own message (<see cref="IntegerError"/>); for any other type <c>parse error</c>, what
+    /// Args::postparse in Click's lib/args.cc reports for a parser that fails without a message of its own (IP and
+    /// Ethernet addresses, booleans, times, strings). Older Click releases said <c>type mismatch</c> there; the
+    /// <c>parse error</c> wording belongs to the same revision as IntArg's <c>invalid number</c>, so we use both.
     /// </summary>
     public static string ArgumentError(Delegate parser, string text) =>
-        s_integerParsers.TryGetValue(parser, out (long Min, ulong Max) range)
-            ? IntegerError(text, range.Min, range.Max) ?? "type mismatch"
-            : "type mismatch";
+        s_integerParsers.TryGetValue(parser, out (long Min, ulong Max, bool Signed) range)
+            ? IntegerError(text, range.Min, range.Max, range.Signed) ?? "parse error"
+            : "parse error";
 
     /// <summary>A hexadecimal digit's value, or 99 (more than any radix) for any other character.</summary>
     private static int DigitValue(char c) => c switch
@@ -317,13 +340,19 @@ internal static class ClickValues
         _ => 99,
     };
 
-    /// <summary>C's integer prefixes, as Click's parsers take them: "0x"/"0X" is hexadecimal, a leading 0 octal; removes the prefix.</summary>
+    /// <summary>Click's integer prefixes (IntArg): "0x"/"0X" is hexadecimal, "0b"/"0B" binary, a leading 0 octal; removes the prefix.</summary>
     private static int TakeRadixPrefix(ref string t)
     {
         if (t.Length > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
         {
             t = t[2..];
             return 16;
+        }
+
+        if (t.Length > 2 && t[0] == '0' && (t[1] == 'b' || t[1] == 'B'))
+        {
+            t = t[2..];
+            return 2;
         }
 
         if (t.Length > 1 && t[0] == '0')
@@ -337,36 +366,24 @@ internal static class ClickValues
 
     /// <summary>
     /// Click's IntArg messages for <paramref name="text"/> read as an integer in <paramref name="min"/>..<paramref name="max"/>:
-    /// <c>invalid number</c> when it is not an integer (decimal, <c>0x</c> hex, <c>0</c> octal, optional sign), <c>out
-    /// of range, bound N</c> with the bound it passed (as Click's confparse regression test expects: "4294967296" for a
-    /// uint32 gives bound 4294967295, "-1" for a range from 0 gives bound 0); null when it is in range.
+    /// <c>invalid number</c> when it is not an integer (see <see cref="TryParseInteger"/>; a <c>-</c> sign only when
+    /// <paramref name="signed"/>: IntArg's digit scan takes no minus sign for an unsigned type, so "-1" and even "-0" are
+    /// invalid numbers there, not out of range), <c>out of range, bound N</c> with the bound it passed (as Click's
+    /// confparse regression test expects: "4294967296" for a uint32 gives bound 4294967295, "-1" for a signed range from
+    /// 0 gives bound 0); null when it is in range.
     /// </summary>
-    public static string? IntegerError(string text, long min, ulong max)
+    public static string? IntegerError(string text, long min, ulong max, bool signed)
     {
         string t = text.Trim();
-        bool negative = t.StartsWith('-');
+        bool negative = signed && t.StartsWith('-');
         if (negative || t.StartsWith('+'))
         {
             t = t[1..];
         }
 
-        int radix = TakeRadixPrefix(ref t);
-
-        if (t.Length == 0)
+        if (!TryDigits(t, out System.Numerics.BigInteger v))
         {
             return "invalid number";
-        }
-
-        System.Numerics.BigInteger v = System.Numerics.BigInteger.Zero;
-        foreach (char c in t)
-        {
-            int d = DigitValue(c);
-            if (d >= radix)
-            {
-                return "invalid number";
-            }
-
-            v = (v * radix) + d;
         }
 
         if (negative)

@@ -17,9 +17,11 @@ internal sealed class TenantTransmitQueue
     private long _head; // next slot the producer fills; written by the producer only
     private long _tail; // next slot the consumer sends; written by the consumer only
     private bool _retired;
+    private readonly EgressDoorbell _doorbell;
 
-    public TenantTransmitQueue(int slots, int slotBytes)
+    public TenantTransmitQueue(int slots, int slotBytes, EgressDoorbell doorbell)
     {
+        _doorbell = doorbell;
         _slotBytes = slotBytes;
         _mask = slots - 1;
         _data = new byte[slots * slotBytes];
@@ -35,7 +37,10 @@ internal sealed class TenantTransmitQueue
     /// <summary>Producer side: no frame will be enqueued any more (called on the replaced router's thread).</summary>
     public void Retire() => Volatile.Write(ref _retired, true);
 
-    /// <summary>Producer: copies <paramref name="frame"/> into the ring; false when the ring is full or the frame longer than a slot.</summary>
+    /// <summary>
+    /// Producer: copies <paramref name="frame"/> into the ring and rings the host's doorbell (a syscall only when the host
+    /// announced it is going to sleep); false when the ring is full or the frame longer than a slot.
+    /// </summary>
     public bool TryEnqueue(ReadOnlySpan<byte> frame)
     {
         long head = _head;
@@ -48,6 +53,7 @@ internal sealed class TenantTransmitQueue
         frame.CopyTo(_data.AsSpan(slot * _slotBytes, _slotBytes));
         _lengths[slot] = frame.Length;
         Volatile.Write(ref _head, head + 1); // publishes the copy
+        _doorbell.Published(); // wakes the host thread if it announced it is going to sleep
         return true;
     }
 
@@ -94,12 +100,58 @@ internal sealed class TenantTransmitQueue
 }
 
 /// <summary>
+/// How tenants on FWP worker threads wake the host's device thread when they queue a frame for it, without a syscall per
+/// frame: the host announces that it is going to sleep (<see cref="AnnounceSleep"/>), then checks the queues once more
+/// and sleeps only if they are all empty; a producer that has published a frame (<see cref="Published"/>) signals the
+/// host only if it finds the announcement, and takes it down (one signal per sleep, whichever producer comes first).
+/// </summary>
+/// <remarks>
+/// No lost wake-up: each side writes its own variable, then a full fence, then reads the other's (the host: the sleep
+/// flag, then every queue's head; a producer: its queue's head, then the flag). Two full fences order both store-load
+/// pairs, so at least one side sees the other's write: either the host's re-check finds the frame (it does not sleep) or
+/// the producer finds the flag (it signals). The signal (<see cref="ReceiveWakeup"/>, an eventfd) is counted until a
+/// wait consumes it, so a signal sent between the host's re-check and its poll(2) ends that poll at once. A signal that
+/// arrives after the host woke for another reason costs one spurious early wake-up, nothing else. While the host is busy
+/// (its flag is down) a producer pays one fence and one read per frame, no syscall.
+/// </remarks>
+internal sealed class EgressDoorbell(Action? signal)
+{
+    private int _sleeping;
+    private long _signals;
+
+    /// <summary>Signals tenants sent to the host (how many of its announced sleeps a queued frame cut short).</summary>
+    public long Signals => Interlocked.Read(ref _signals);
+
+    /// <summary>Host: it is about to sleep; the caller must check the queues again afterwards and sleep only if they are empty.</summary>
+    public void AnnounceSleep() => Interlocked.Exchange(ref _sleeping, 1); // a full fence: the re-check reads after this write
+
+    /// <summary>Host: it is awake again (signals are not needed while it works).</summary>
+    public void EndSleep() => Volatile.Write(ref _sleeping, 0);
+
+    /// <summary>Producer, after publishing a frame: wakes the host if it announced it is going to sleep.</summary>
+    public void Published()
+    {
+        Interlocked.MemoryBarrier(); // the head written before is visible before the flag is read
+        if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _sleeping, 0) != 0)
+        {
+            Interlocked.Increment(ref _signals);
+            signal?.Invoke();
+        }
+    }
+
+    /// <summary>Wakes the host now whatever its state (a stop request); the signal is kept until its next wait if it is awake.</summary>
+    public void Wake() => signal?.Invoke();
+}
+
+/// <summary>
 /// The host's device, as tenants see it (<c>click --tenants N --device IFACE</c>): a tenant's <c>ToDevice(IFACE)</c>
 /// writes into a <see cref="TenantTransmitQueue"/> of its own, and the host's device thread (the only thread that
 /// calls the port) drains every queue onto the device after each poll. So transmit is serialized on the port's
-/// thread whatever thread runs a tenant (FWP workers or the host's), and tenants never contend with each other.
+/// thread whatever thread runs a tenant (FWP workers or the host's), and tenants never contend with each other. When the
+/// host thread goes to sleep, a tenant that queues a frame wakes it through <see cref="Doorbell"/>, which calls
+/// <paramref name="wake"/> (the driver's: signal the <see cref="EdgeOS.Net.ReceiveWakeup"/> the host's wait polls).
 /// </summary>
-internal sealed class TenantEgress(string deviceName, int frameBytesMax)
+internal sealed class TenantEgress(string deviceName, int frameBytesMax, Action? wake = null)
 {
     /// <summary>Slots of each tenant ToDevice's transmit queue (frames waiting for the host thread).</summary>
     public const int QueueSlots = 256;
@@ -108,6 +160,9 @@ internal sealed class TenantEgress(string deviceName, int frameBytesMax)
     private readonly Frame[] _scratch = new Frame[64];
     private TenantTransmitQueue[] _queues = [];
     private long _transmitted;
+
+    /// <summary>How tenants wake the host thread when they queue frames while it sleeps.</summary>
+    public EgressDoorbell Doorbell { get; } = new(wake);
 
     /// <summary>The host's device (<c>--device</c>): the only one a tenant's ToDevice may name.</summary>
     public string DeviceName { get; } = deviceName;
@@ -136,7 +191,7 @@ internal sealed class TenantEgress(string deviceName, int frameBytesMax)
     /// <summary>A new transmit queue for one tenant's ToDevice (called when the tenant builds its router, on its FWP's thread).</summary>
     public TenantTransmitQueue AddQueue()
     {
-        var queue = new TenantTransmitQueue(QueueSlots, FrameBytesMax);
+        var queue = new TenantTransmitQueue(QueueSlots, FrameBytesMax, Doorbell);
         lock (_sync)
         {
             Volatile.Write(ref _queues, [.. _queues, queue]);

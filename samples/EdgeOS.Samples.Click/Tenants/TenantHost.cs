@@ -452,23 +452,43 @@ internal sealed class TenantHost : IDisposable
     /// Runs the tenants on a live device until <paramref name="cancellation"/> is cancelled (SIGINT, SIGTERM):
     /// attaches the steering to <paramref name="port"/>, then on this thread, the only one that calls the port,
     /// polls (steers received frames to the tenants' FWPs), transmits what the tenants' ToDevice elements queued
-    /// (<see cref="Egress"/>), and when both found nothing sleeps in <paramref name="wait"/> (up to
-    /// 100 ms with the tenants on this thread; 1 ms with FWP workers, whose tenants may queue frames meanwhile). At
-    /// the end the tenants handle everything posted, and what they queued is transmitted.
+    /// (<see cref="Egress"/>), and when both found nothing sleeps in <paramref name="wait"/> for up to 100 ms, whether
+    /// the tenants run on this thread or on FWP workers. <paramref name="wait"/> must also return when the egress's
+    /// <see cref="TenantEgress.Doorbell"/> signals (the driver polls the port and a <see cref="ReceiveWakeup"/> the
+    /// doorbell signals): before sleeping the host announces it (<see cref="EgressDoorbell.AnnounceSleep"/>), checks the
+    /// tenants' queues once more and sleeps only if they are empty, so a frame a worker queues meanwhile either is seen
+    /// by that check or wakes the wait (the ordering is documented on <see cref="EgressDoorbell"/>). A cancellation
+    /// should also signal the doorbell (<see cref="EgressDoorbell.Wake"/>) so the run ends without waiting for the
+    /// timeout. At the end the tenants handle everything posted, and what they queued is transmitted.
     /// </summary>
     public void RunDevice(PacketPort port, Func<int, bool> wait, CancellationToken cancellation)
     {
+        const int SleepMilliseconds = 100;
         Attach(port);
         TenantEgress? egress = _options.Egress;
-        int sleep = _runtime.IsManual ? 100 : 1;
         while (!cancellation.IsCancellationRequested)
         {
             int received = Poll();
             int sent = egress?.Transmit(port) ?? 0;
-            if (received == 0 && sent == 0 && (egress is null || egress.PendingFrames == 0))
+            if (received != 0 || sent != 0)
             {
-                wait(sleep);
+                continue;
             }
+
+            if (egress is null)
+            {
+                wait(SleepMilliseconds);
+                continue;
+            }
+
+            // Frames still queued with nothing sent: the device is busy; poll again rather than sleep on receive.
+            egress.Doorbell.AnnounceSleep();
+            if (egress.PendingFrames == 0 && !cancellation.IsCancellationRequested)
+            {
+                wait(SleepMilliseconds);
+            }
+
+            egress.Doorbell.EndSleep();
         }
 
         Stop();

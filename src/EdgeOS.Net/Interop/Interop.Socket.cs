@@ -71,6 +71,22 @@ internal static partial class Interop
         internal static partial uint IfNameToIndex(string name);
     }
 
+    /// <summary>eventfd(2) and the read(2)/write(2) of its 8-byte counter (<see cref="ReceiveWakeup"/>).</summary>
+    internal static unsafe partial class EventFd
+    {
+        internal const int NonBlock = 0x800;
+        internal const int CloseOnExec = 0x80000;
+
+        [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
+        internal static partial int Create(uint initialValue, int flags);
+
+        [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+        internal static partial nint Read(int fd, void* buffer, nuint count);
+
+        [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+        internal static partial nint Write(int fd, void* buffer, nuint count);
+    }
+
     /// <summary>mmap(2) and munmap(2) for the kernel-shared rings (this package's own copy: Core's interop is internal to Core).</summary>
     internal static unsafe partial class Mman
     {

@@ -136,6 +136,27 @@ public sealed unsafe class PacketSocketPort : PacketPort
         return Interop.Sock.Poll(&pollFd, 1, timeoutMilliseconds) > 0;
     }
 
+    /// <summary>
+    /// Blocks until a receive block is ready, <paramref name="wakeup"/> is signalled (from any thread), or the timeout
+    /// passes: poll(2) on the socket and the wake-up's eventfd. A signal the wait sees is consumed.
+    /// </summary>
+    /// <param name="timeoutMilliseconds">The longest wait; 0 to test, -1 for no limit.</param>
+    /// <param name="wakeup">The wake-up other threads signal.</param>
+    /// <returns><see langword="true"/> if frames are ready (a wake-up alone returns <see langword="false"/>).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="wakeup"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The port or the wake-up was disposed.</exception>
+    public bool WaitForReceive(int timeoutMilliseconds, ReceiveWakeup wakeup)
+    {
+        ArgumentNullException.ThrowIfNull(wakeup);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (_currentOpen || ((Volatile.Read(ref BlockAt(_currentBlock)->BlockStatus) & Interop.PacketSocket.TpStatusUser) != 0 && !_blockIssued[_currentBlock]))
+        {
+            return true;
+        }
+
+        return wakeup.PollWith(_socket.Fd, timeoutMilliseconds);
+    }
+
     /// <summary>Reads and resets the kernel's counters for the socket (PACKET_STATISTICS): packets seen and dropped since the last call.</summary>
     /// <returns>(packets, drops) since the last call.</returns>
     /// <exception cref="ObjectDisposedException">The port was disposed.</exception>

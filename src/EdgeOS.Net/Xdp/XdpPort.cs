@@ -233,6 +233,22 @@ public sealed unsafe class XdpPort : PacketPort
     }
 
     /// <summary>
+    /// Blocks until frames are ready to receive, <paramref name="wakeup"/> is signalled (from any thread), or the timeout
+    /// passes: poll(2) on the socket and the wake-up's eventfd. A signal the wait sees is consumed.
+    /// </summary>
+    /// <param name="timeoutMilliseconds">The longest wait; 0 to test, -1 for no limit.</param>
+    /// <param name="wakeup">The wake-up other threads signal.</param>
+    /// <returns><see langword="true"/> if frames are ready (a wake-up alone returns <see langword="false"/>).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="wakeup"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The port or the wake-up was disposed.</exception>
+    public bool WaitForReceive(int timeoutMilliseconds, ReceiveWakeup wakeup)
+    {
+        ArgumentNullException.ThrowIfNull(wakeup);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        return _socket.Rx.ConsumerAvailable(1) > 0 || _socket.WaitForReceive(timeoutMilliseconds, wakeup);
+    }
+
+    /// <summary>
     /// Like <see cref="WaitForReceive(int)"/>, but first watches the rx ring for up to
     /// <paramref name="spinMicroseconds"/> without a syscall, and sleeps in poll(2) only if nothing came. A receiver
     /// that empties its ring in microseconds and then sleeps is woken by the kernel every few frames (measured on veth:

@@ -278,7 +278,6 @@ public sealed class IPClassifierTests
     }
 
     [Theory]
-    [InlineData("", "pattern 0: empty pattern")]
     [InlineData("frob", "pattern 0: unknown word 'frob'")]
     [InlineData("(tcp", "pattern 0: missing ')'")]
     [InlineData("tcp)", "pattern 0: garbage after expression at ')'")]
@@ -300,5 +299,23 @@ public sealed class IPClassifierTests
     {
         var error = Assert.Throws<ClickConfigurationException>(() => ClassifierProgram.CompileIPClassifier([pattern]));
         Assert.Equal(message, error.Message);
+    }
+
+    // Click's IPClassifier gives IPFilter the rule "N PATTERN"; an empty pattern leaves the slot word alone, and a slot
+    // word alone matches every packet (elements/ip/ipclassifier.cc, ipfilter.cc): no error, like "-".
+    [Fact]
+    public void EmptyPatternMatchesEveryPacketLikeDash()
+    {
+        ClassifierProgram program = ClassifierProgram.CompileIPClassifier(["tcp", "", "udp"]);
+        Assert.Equal(0, program.Match(Tcp("1.1.1.1", "2.2.2.2", 5, 80), IpOffset));
+        Assert.Equal(1, program.Match(Udp("1.1.1.1", "2.2.2.2", 5, 80), IpOffset));
+        Assert.Equal(1, program.Match(Icmp("1.1.1.1", "2.2.2.2", 8), IpOffset));
+
+        var stdout = new StringWriter { NewLine = "\n" };
+        var stderr = new StringWriter { NewLine = "\n" };
+        Assert.Equal(0, EdgeOS.Samples.Click.Driver.ClickDriver.Run(
+            ["-q", "-e", "Idle -> c :: IPClassifier(tcp, , udp);\nc[0] -> Discard; c[1] -> Discard; c[2] -> Discard;"],
+            new StringReader(string.Empty), stdout, stderr));
+        Assert.Equal(string.Empty, stderr.ToString());
     }
 }

@@ -156,4 +156,19 @@ public sealed class IPFilterTests
         Assert.Equal(-1, program.Match(TestPackets.Ip(proto: 17), IpOffset));
         Assert.Equal(1, program.Match(TestPackets.Ip(proto: 1), IpOffset));
     }
+
+    // Click's IPFilter::parse_program: a rule with no words is "empty pattern N" (N counted from 0, no "pattern N: "
+    // prefix), reported under the element's landmark with the configuration's line.
+    [Fact]
+    public void EmptyRuleIsReportedWithItsIndexAndLine()
+    {
+        var stdout = new StringWriter { NewLine = "\n" };
+        var stderr = new StringWriter { NewLine = "\n" };
+        Assert.Equal(1, EdgeOS.Samples.Click.Driver.ClickDriver.Run(
+            ["-q", "-e", "Idle\n  -> f :: IPFilter(allow tcp, /* nothing */, drop all)\n  -> Discard;"],
+            new StringReader(string.Empty), stdout, stderr));
+        Assert.Equal(
+            "config:2: While configuring 'f :: IPFilter':\nconfig:2:   empty pattern 1\nRouter could not be initialized!\n",
+            stderr.ToString());
+    }
 }

@@ -116,7 +116,7 @@ public sealed class CommandLineTests
         (code, stdout, stderr) = Click(null, "-q", "-e", "c :: Counter; Idle -> c -> Discard", "-h", "c.nothing", "-h", "zz.count");
         Assert.Equal(1, code);
         Assert.Contains("click: no 'c.nothing' handler", stderr, StringComparison.Ordinal);
-        Assert.Contains("click: no element named 'zz'", stderr, StringComparison.Ordinal);
+        Assert.Contains("click: no element 'zz'", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

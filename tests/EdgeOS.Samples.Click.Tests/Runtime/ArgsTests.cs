@@ -35,7 +35,8 @@ public sealed class ArgsTests
     }
 
     // Click's IntArg wording (its confparse regression test): "invalid number" for what is no integer, "out of range,
-    // bound N" with the bound that was passed; other types get Args::postparse's "type mismatch".
+    // bound N" with the bound that was passed; other types get Args::postparse's "parse error". IntArg's digit scan takes
+    // no minus sign for an unsigned type, so "-1" (and "-0") is an invalid number there, not a range error.
     [Theory]
     [InlineData("aoeu", "invalid number")]
     [InlineData("0x", "invalid number")]
@@ -43,7 +44,11 @@ public sealed class ArgsTests
     [InlineData("4294967296", "out of range, bound 4294967295")]
     [InlineData("42949672961939", "out of range, bound 4294967295")]
     [InlineData("0x1FFFFFFFF", "out of range, bound 4294967295")]
-    [InlineData("-1", "out of range, bound 0")]
+    [InlineData("-1", "invalid number")]
+    [InlineData("-0", "invalid number")]
+    [InlineData("1__0", "invalid number")]
+    [InlineData("1_", "invalid number")]
+    [InlineData("0b102", "invalid number")]
     public void UnsignedIntegerErrorsUseClicksWording(string text, string message)
     {
         var errors = new ElementErrors();
@@ -56,6 +61,7 @@ public sealed class ArgsTests
     [InlineData("-2147483649", "out of range, bound -2147483648")]
     [InlineData("-4294967296", "out of range, bound -2147483648")]
     [InlineData("1.5", "invalid number")]
+    [InlineData("-+5", "invalid number")]
     public void SignedIntegerErrorsUseClicksWording(string text, string message)
     {
         var errors = new ElementErrors();
@@ -64,20 +70,49 @@ public sealed class ArgsTests
     }
 
     [Theory]
-    [InlineData("Idle -> Queue(-1) -> Discard", "CAPACITY: out of range, bound 0")]
+    [InlineData("Idle -> Queue(-1) -> Discard", "CAPACITY: invalid number")]
     [InlineData("Idle -> Queue(99999999999) -> Discard", "CAPACITY: out of range, bound 2147483647")]
     [InlineData("Idle -> Paint(256) -> Discard", "COLOR: out of range, bound 255")]
     [InlineData("Idle -> SetIPDSCP(0x100) -> Discard", "DSCP: out of range, bound 255")]
     [InlineData("InfiniteSource(LIMIT -2) -> Discard", "LIMIT: out of range, bound -1")]
     [InlineData("Idle -> CheckIPHeader(OFFSET x) -> Discard", "OFFSET: invalid number")]
-    [InlineData("Idle -> SetIPAddress(10.0.0.300) -> Discard", "IPADDR: type mismatch")]
-    [InlineData("Idle -> Print(ACTIVE maybe) -> Discard", "ACTIVE: type mismatch")]
+    [InlineData("Idle -> SetIPAddress(10.0.0.300) -> Discard", "IPADDR: parse error")]
+    [InlineData("Idle -> Print(ACTIVE maybe) -> Discard", "ACTIVE: parse error")]
+    [InlineData("InfiniteSource(ACTIVE on) -> Discard", "ACTIVE: parse error")]
+    [InlineData("Idle -> Paint(-1) -> Discard", "COLOR: invalid number")]
+    [InlineData("Idle -> UDPIPEncap(1.0.0.1, -5, 2.0.0.2, 7) -> Discard", "SPORT: invalid number")]
+    [InlineData("Idle -> EtherEncap(0x0800, 00:01:02:03:04, 00:01:02:03:04:05) -> Discard", "SRC: parse error")]
+    [InlineData("InfiniteSource(LIMIT 5, ACTIVE true, STOP 2) -> Discard", "STOP: parse error")]
     public void ElementArgumentErrorsUseClicksWording(string config, string message)
     {
         var stdout = new StringWriter { NewLine = "\n" };
         var stderr = new StringWriter { NewLine = "\n" };
         Assert.Equal(1, EdgeOS.Samples.Click.Driver.ClickDriver.Run(["-q", "-e", config], new StringReader(string.Empty), stdout, stderr));
         Assert.Contains("\nconfig:1:   " + message + "\n", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    // The whole message block, with the landmark and line, exactly as click prints it for a configuration file.
+    [Fact]
+    public void UnsignedArgumentGivenMinusOneIsAnInvalidNumberAtItsLine()
+    {
+        string dir = Directory.CreateTempSubdirectory("click-args").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "neg.click");
+            File.WriteAllText(file, "src :: InfiniteSource(LIMIT 1)\n  -> q :: Queue(CAPACITY -1)\n  -> Unqueue -> Paint(-1) -> Discard;\n");
+            var stdout = new StringWriter { NewLine = "\n" };
+            var stderr = new StringWriter { NewLine = "\n" };
+            Assert.Equal(1, EdgeOS.Samples.Click.Driver.ClickDriver.Run(["-q", file], new StringReader(string.Empty), stdout, stderr));
+            Assert.Equal(
+                $"{file}:2: While configuring 'q :: Queue':\n{file}:2:   CAPACITY: invalid number\n"
+                + $"{file}:3: While configuring 'Paint@4 :: Paint':\n{file}:3:   COLOR: invalid number\n"
+                + "Router could not be initialized!\n",
+                stderr.ToString());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Theory]
@@ -96,6 +131,10 @@ public sealed class ArgsTests
     [InlineData("0x10", 16UL)]
     [InlineData("010", 8UL)]
     [InlineData("42", 42UL)]
+    [InlineData("0b101", 5UL)]
+    [InlineData("1_000_000", 1_000_000UL)]
+    [InlineData("+7", 7UL)]
+    [InlineData("18446744073709551615", ulong.MaxValue)]
     public void IntegersAcceptHexAndOctal(string text, ulong expected)
     {
         Assert.True(ClickValues.TryParseInteger(text, out ulong v));

@@ -112,7 +112,7 @@ public sealed class TenantCommandLineTests
             var (code, stdout, stderr) = InProcess(
                 "--tenants", "2", "--port-base", "20000", "--replay", pcap, "-e", "FromSteering -> c :: Counter -> Discard",
                 "-h", "host:unmatched", "-h", "host:dropped", "-h", "host:transmitted", "-h", "host:bogus");
-            Assert.Equal("click: no 'host:bogus' handler (the host has unmatched, dropped, transmitted)\n", stderr);
+            Assert.Equal("click: no 'host:bogus' handler (the host has unmatched, dropped, transmitted, wakeups)\n", stderr);
             Assert.Equal(1, code);
             Assert.Equal("host:unmatched:\n2\n\nhost:dropped:\n0\n\nhost:transmitted:\n0\n\n", stdout);
         }

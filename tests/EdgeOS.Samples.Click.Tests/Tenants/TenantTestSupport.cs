@@ -29,7 +29,7 @@ internal sealed class TestTenants : IDisposable
     /// <summary>The device name tenants' ToDevice elements transmit on when created with a device (the host end of the wire).</summary>
     public const string DeviceName = "wire0";
 
-    public static TestTenants Create(string config, int tenants, TenantSteering steering = TenantSteering.DestinationPort, int workers = 0, int restarts = 0, bool device = false)
+    public static TestTenants Create(string config, int tenants, TenantSteering steering = TenantSteering.DestinationPort, int workers = 0, int restarts = 0, bool device = false, Action? wake = null)
     {
         (MemoryPort wire, MemoryPort hostEnd) = MemoryPort.CreatePair(new MemoryPortOptions { FrameCount = 512 }, "click-tenants-test");
         var errors = new ClickErrors();
@@ -44,7 +44,7 @@ internal sealed class TestTenants : IDisposable
             Workers = workers,
             RestartsMax = restarts,
             Chatter = chatter,
-            Egress = device ? new TenantEgress(DeviceName, hostEnd.FrameCapacityBytes) : null,
+            Egress = device ? new TenantEgress(DeviceName, hostEnd.FrameCapacityBytes, wake) : null,
         });
         Assert.True(host is not null, string.Join("\n", errors.Messages));
         host!.Attach(hostEnd);
@@ -60,6 +60,22 @@ internal sealed class TestTenants : IDisposable
         using TenantHost? host = TenantHost.Create(graph!, config, errors, new TenantHostOptions { Tenants = tenants, Chatter = TextWriter.Null });
         Assert.Null(host);
         return errors.Messages;
+    }
+
+    /// <summary>The host's end of the wire (the device <see cref="TenantHost.RunDevice"/> runs on).</summary>
+    public MemoryPort HostEnd => _hostEnd;
+
+    /// <summary>Puts <paramref name="frame"/> on the wire without steering it (another thread runs the host).</summary>
+    public void SendOnly(byte[] frame)
+    {
+        if (_wire.AllocateTransmit(_one) != 1)
+        {
+            throw new InvalidOperationException("the wire has no free frame");
+        }
+
+        frame.CopyTo(_wire.GetBuffer(_one[0]));
+        _one[0] = _one[0].WithLength(frame.Length);
+        _wire.Transmit(_one);
     }
 
     /// <summary>Sends <paramref name="frames"/> over the wire and steers them (in chunks the port's frames can hold).</summary>

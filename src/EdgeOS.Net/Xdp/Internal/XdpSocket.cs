@@ -169,6 +169,9 @@ internal sealed unsafe class XdpSocket : IDisposable
         return Interop.Sock.Poll(&pollFd, 1, timeoutMilliseconds) > 0;
     }
 
+    /// <summary>Like <see cref="WaitForReceive(int)"/>, also woken by <paramref name="wakeup"/>.</summary>
+    internal bool WaitForReceive(int timeoutMilliseconds, ReceiveWakeup wakeup) => wakeup.PollWith(_socket.Fd, timeoutMilliseconds);
+
     /// <summary>XDP_STATISTICS; fields the running kernel does not report stay 0.</summary>
     internal Interop.Xdp.StatisticsValue GetStatistics()
     {
