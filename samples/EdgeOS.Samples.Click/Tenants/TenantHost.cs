@@ -39,12 +39,12 @@ internal sealed record TenantHostOptions
     public const int FlushFramesMax = 1 << 20;
 
     /// <summary>
-    /// Frames steered between two flushes at most (1 to <see cref="FlushFramesMax"/>; default 2048): the host posts
+    /// Frames steered between two flushes at most (1 to <see cref="FlushFramesMax"/>; default 4096): the host posts
     /// every pending batch (and, without workers, runs the tenants) when the port is drained or after this many
     /// frames, whichever comes first, so a port that always has a full batch (overload, an endless replay) does not
     /// hold frames back until the tenants' inboxes fill. Smaller values cut latency; larger ones make bigger batches.
     /// </summary>
-    public int FlushFrames { get; init; } = 2048;
+    public int FlushFrames { get; init; } = 4096;
 
     /// <summary>How often a faulted tenant restarts from the template (0: a fault ends it).</summary>
     public int RestartsMax { get; init; }

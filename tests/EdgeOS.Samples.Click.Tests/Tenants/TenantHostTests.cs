@@ -297,7 +297,7 @@ public sealed class TenantHostTests
     }
 
     [Theory]
-    [InlineData(2048, 2, 2048)] // the default: two full batches, then a flush
+    [InlineData(4096, 4, 4096)] // the default: four full batches, then a flush
     [InlineData(1000, 1, 1024)] // a smaller bound flushes after the first full batch
     public void APortThatNeverDrainsIsFlushedEveryFlushFrames(int flushFrames, int polls, long handled)
     {
@@ -307,12 +307,12 @@ public sealed class TenantHostTests
         var errors = new ClickErrors();
         RouterGraph graph = ClickLanguage.Parse(config, "config", new Dictionary<string, string>(), ElementRegistry.IsPrimitiveClass, errors)!;
         using TenantHost host = TenantHost.Create(graph, config, errors, new TenantHostOptions { Tenants = 4, FlushFrames = flushFrames, Chatter = TextWriter.Null })!;
-        (EdgeOS.Net.MemoryPort wire, EdgeOS.Net.MemoryPort hostEnd) = EdgeOS.Net.MemoryPort.CreatePair(new EdgeOS.Net.MemoryPortOptions { FrameCount = 4096 }, "click-flush-test");
+        (EdgeOS.Net.MemoryPort wire, EdgeOS.Net.MemoryPort hostEnd) = EdgeOS.Net.MemoryPort.CreatePair(new EdgeOS.Net.MemoryPortOptions { FrameCount = 8192 }, "click-flush-test");
         using (wire)
         using (hostEnd)
         {
             host.Attach(hostEnd);
-            var frames = new EdgeOS.Net.Frame[3 * 1024];
+            var frames = new EdgeOS.Net.Frame[(polls + 1) * 1024]; // more than the polls take: the port never drains
             Assert.Equal(frames.Length, wire.AllocateTransmit(frames));
             for (int i = 0; i < frames.Length; i++)
             {
