@@ -254,18 +254,7 @@ public sealed class PcapLoadedReplayTests
             port.Release(batch.AsSpan(0, n));
         }
 
-        for (int i = 0; i < 100; i++)
-        {
-            Round();
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-        {
-            Round();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.OfRounds(Round));
         Assert.Equal(1100 * 32, port.GetStatistics().ReceivedFrames);
         Assert.NotEqual(0, sum);
     }

@@ -509,18 +509,7 @@ public sealed class PacketSteeringTests
                 }
             }
 
-            for (int i = 0; i < 100; i++)
-            {
-                Round();
-            }
-
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 1000; i++)
-            {
-                Round();
-            }
-
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(0, Allocations.OfRounds(Round));
             Assert.True(shared.DeliveredFrames > 1000 && copy.DeliveredFrames > 1000);
         }
     }

@@ -164,18 +164,7 @@ public sealed class SteeringSinkTests
                 _ = steering.Poll(ref sink);
             }
 
-            for (int i = 0; i < 100; i++)
-            {
-                Round();
-            }
-
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 1000; i++)
-            {
-                Round();
-            }
-
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(0, Allocations.OfRounds(Round));
             Assert.Equal(1100L * 32, sink.Frames);
             receiver.ThrowIfFramesOutstanding();
         }
