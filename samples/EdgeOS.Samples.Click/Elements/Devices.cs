@@ -225,9 +225,9 @@ internal sealed class FromDevice : Element, IDriverSelectable
 }
 
 /// <summary>
-/// ToDevice(DEVNAME; BURST, QUIET, METHOD): transmits packets on a Linux interface through the device's port (each
+/// ToDevice(DEVNAME; BURST, METHOD): transmits packets on a Linux interface through the device's port (each
 /// packet copied once into a transmit frame; a packet the device cannot take now is dropped and counted). In pull
-/// context a task pulls up to BURST packets per run. In tenant mode with <c>--device IFACE</c>, DEVNAME must be IFACE:
+/// context a task pulls up to BURST packets per run (default 1, as Click's; 0 or less is "bad BURST"). In tenant mode with <c>--device IFACE</c>, DEVNAME must be IFACE:
 /// the tenant's packets go to its own <see cref="Tenants.TenantTransmitQueue"/> (dropped and counted when it is
 /// full), which the host's device thread transmits (METHOD is then the host's: <c>--method</c>). Handlers count, drops.
 /// </summary>
@@ -255,7 +255,7 @@ internal sealed class ToDevice : Element
     public override bool Configure(Args args, ElementErrors errors)
     {
         _device = args.Read("DEVNAME", ArgFlags.MandatoryPositional, CV.Word, string.Empty);
-        _burst = Math.Max(1, args.Read("BURST", ArgFlags.None, NonNegative, 16));
+        _burst = args.Read("BURST", ArgFlags.None, CV.Int32, 1);
         if (args.TryRead("METHOD", ArgFlags.None, CV.Word, out string method))
         {
             _method = method;
@@ -265,12 +265,13 @@ internal sealed class ToDevice : Element
             }
         }
 
-        if (args.TryRead("QUIET", ArgFlags.None, CV.Bool, out bool _))
+        // Click's userlevel ToDevice takes no QUIET (the kernel one does): here it is an unknown argument, as there.
+        if (!args.Complete())
         {
-            // Transmit errors are counted in the drops handler and never printed, so QUIET has nothing to silence.
+            return false;
         }
 
-        return args.Complete();
+        return _burst > 0 || errors.Error("bad BURST");
     }
 
     public override bool Initialize(ElementErrors errors)

@@ -63,6 +63,16 @@ public sealed class RouterCheckTests
     }
 
     [Fact]
+    public void ToDeviceTakesClicksUserlevelArgumentsOnly()
+    {
+        // Click's userlevel ToDevice has no QUIET (only the kernel element does), and refuses a BURST below 1.
+        string quiet = TestRouter.Failure("Idle -> ToDevice(lo, QUIET true);");
+        Assert.Contains("config:1:   QUIET: unknown argument", quiet, StringComparison.Ordinal);
+        string burst = TestRouter.Failure("Idle -> ToDevice(lo, BURST 0);");
+        Assert.Contains("config:1:   bad BURST", burst, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AgnosticPortsTakeTheirNeighboursProcessing()
     {
         using TestRouter r = TestRouter.Create("InfiniteSource(LIMIT 3, STOP true) -> q :: Queue -> c :: Counter -> n :: Null -> u :: Unqueue -> d :: Discard;");
