@@ -21,9 +21,11 @@ public sealed class ReceiveWakeup : IDisposable
     private readonly FileDescriptorHandle _fd;
 
     /// <summary>Creates the eventfd (non-blocking, close-on-exec).</summary>
+    /// <exception cref="PlatformNotSupportedException">Not Linux (eventfd(2) is Linux-only, as are the ports that poll it).</exception>
     /// <exception cref="IOException">The kernel refused the eventfd (for example, the process is out of descriptors).</exception>
     public ReceiveWakeup()
     {
+        KernelNetThrowHelper.EnsureLinux("ReceiveWakeup");
         int fd = Interop.EventFd.Create(0, Interop.EventFd.NonBlock | Interop.EventFd.CloseOnExec);
         if (fd < 0)
         {
