@@ -108,11 +108,16 @@ internal static class DeviceTable
 }
 
 /// <summary>
-/// FromDevice(DEVNAME; BURST, SNIFFER, PROMISC, METHOD, XDP_UDP_PORTS): receives frames from a Linux interface
-/// and pushes them (each frame copied once into a pooled packet, the ring frame released at once). METHOD LINUX
-/// (or DEFAULT) uses an AF_PACKET (TPACKET_V3) port and sees every frame; METHOD XDP uses an AF_XDP port whose
-/// XDP program redirects only UDP to the ports XDP_UDP_PORTS (<c>LOW-HIGH</c>, default all) and passes the rest
-/// (ARP, ICMP, ...) to the kernel. SNIFFER must stay true and PROMISC false. Handlers count, reset_counts.
+/// FromDevice(DEVNAME, PROMISC, SNAPLEN; BURST, SNIFFER, FORCE_IP, PROTOCOL, OUTBOUND, HEADROOM, TIMESTAMP, METHOD,
+/// XDP_UDP_PORTS): receives frames from a Linux interface and pushes them (each frame copied once into a pooled packet,
+/// the ring frame released at once). METHOD LINUX (or DEFAULT) uses an AF_PACKET (TPACKET_V3) port and sees every
+/// frame; METHOD XDP uses an AF_XDP port whose XDP program redirects only UDP to the ports XDP_UDP_PORTS
+/// (<c>LOW-HIGH</c>, default all) and passes the rest (ARP, ICMP, ...) to the kernel. As Click's: SNAPLEN (14 to 65535,
+/// default 2046) cuts longer frames; PROTOCOL (an Ethernet type, default 0 = all) keeps only frames of that type;
+/// FORCE_IP true sends IP frames to output 0 with the IP header annotation set and the others to output 1 (dropped when
+/// it is not connected); HEADROOM (at most 8190) is the packets' headroom; TIMESTAMP false leaves the timestamp
+/// annotation unset; BURST (1 to 256, default 32) frames per run. SNIFFER must stay true, PROMISC and OUTBOUND false
+/// (the port never sees the interface's outgoing frames). Handlers count, reset_counts.
 /// </summary>
 internal sealed class FromDevice : Element, IDriverSelectable
 {
@@ -124,27 +129,65 @@ internal sealed class FromDevice : Element, IDriverSelectable
     private string _method = "DEFAULT";
     private int _udpLow;
     private int _udpHigh = 65535;
+    private int _snapLength = 2046;
+    private int _protocol;
+    private bool _forceIP;
+    private int _headroom = PacketPool.DefaultHeadroomBytes;
+    private bool _timestamp = true;
     private OpenDevice? _open;
     private ClickTask? _task;
     private long _count;
     private readonly Frame[] _frames = new Frame[256];
 
-    public override string PortCount => "0/1";
+    public override string PortCount => "0/1-2";
 
     public override string Processing => PushCode;
 
     public override bool Configure(Args args, ElementErrors errors)
     {
         _device = args.Read("DEVNAME", ArgFlags.MandatoryPositional, CV.Word, string.Empty);
-        _burst = Math.Clamp(args.Read("BURST", ArgFlags.None, NonNegative, 32), 1, _frames.Length);
-        if (!args.Read("SNIFFER", ArgFlags.None, CV.Bool, true))
+        bool promisc = args.Read("PROMISC", ArgFlags.Positional, CV.Bool, false);
+        _snapLength = args.Read("SNAPLEN", ArgFlags.Positional, CV.Int32, 2046);
+        _burst = args.Read("BURST", ArgFlags.None, CV.Int32, 32);
+        bool sniffer = args.Read("SNIFFER", ArgFlags.None, CV.Bool, true);
+        _forceIP = args.Read("FORCE_IP", ArgFlags.None, CV.Bool, false);
+        _protocol = args.Read("PROTOCOL", ArgFlags.None, CV.Int32, 0);
+        bool outbound = args.Read("OUTBOUND", ArgFlags.None, CV.Bool, false);
+        _headroom = args.Read("HEADROOM", ArgFlags.None, CV.Int32, PacketPool.DefaultHeadroomBytes);
+        _timestamp = args.Read("TIMESTAMP", ArgFlags.None, CV.Bool, true);
+        if (!sniffer)
         {
             errors.Error("SNIFFER false is not available: the kernel always keeps its copy of received frames here");
         }
 
-        if (args.Read("PROMISC", ArgFlags.None, CV.Bool, false))
+        if (promisc)
         {
             errors.Error("PROMISC true is not available here");
+        }
+
+        if (outbound)
+        {
+            errors.Error("OUTBOUND true is not available: the port never sees the interface's outgoing frames");
+        }
+
+        if (_snapLength is > 65535 or < 14)
+        {
+            errors.Error("SNAPLEN out of range");
+        }
+
+        if (_headroom is > 8190 or < 0)
+        {
+            errors.Error("HEADROOM out of range");
+        }
+
+        if (_burst <= 0 || _burst > _frames.Length)
+        {
+            errors.Error($"BURST out of range (1 to {_frames.Length})");
+        }
+
+        if (_protocol is < 0 or > 0xFFFF)
+        {
+            errors.Error("PROTOCOL out of range");
         }
 
         if (args.TryRead("METHOD", ArgFlags.None, CV.Word, out string method))
@@ -197,11 +240,29 @@ internal sealed class FromDevice : Element, IDriverSelectable
         long now = n > 0 ? Router.Master.NowNanoseconds : 0;
         for (int i = 0; i < n; i++)
         {
-            Packet p = Router.Pool.Make(port.GetSpan(_frames[i]));
+            ReadOnlySpan<byte> frame = port.GetSpan(_frames[i]);
+            if (_protocol != 0 && (frame.Length < 14 || ((frame[12] << 8) | frame[13]) != _protocol))
+            {
+                port.Release(_frames[i]); // not the wanted Ethernet type: never counted or pushed, as in Click
+                continue;
+            }
+
+            Packet p = Router.Pool.Make(frame.Length > _snapLength ? frame[.._snapLength] : frame, _headroom);
             port.Release(_frames[i]);
-            p.TimestampNanoseconds = now;
+            p.TimestampNanoseconds = _timestamp ? now : 0;
             _count++;
-            output.Push(p);
+            if (!_forceIP)
+            {
+                output.Push(p);
+            }
+            else if (ForceIP(p))
+            {
+                output.Push(p);
+            }
+            else
+            {
+                CheckedOutputPush(1, p);
+            }
         }
 
         if (n == 0)
@@ -211,6 +272,26 @@ internal sealed class FromDevice : Element, IDriverSelectable
         }
 
         return n > 0;
+    }
+
+    // FORCE_IP on an Ethernet frame: an IPv4 frame (type 0x0800, a whole minimal IP header) gets its IP header
+    // annotation; anything else is not IP.
+    private static bool ForceIP(Packet p)
+    {
+        Span<byte> d = p.Data;
+        if (d.Length < 14 + 20 || d[12] != 0x08 || d[13] != 0x00 || d[14] >> 4 != 4)
+        {
+            return false;
+        }
+
+        int headerLength = (d[14] & 0x0F) * 4;
+        if (headerLength < 20 || 14 + headerLength > d.Length)
+        {
+            return false;
+        }
+
+        p.SetNetworkHeader(14, headerLength);
+        return true;
     }
 
     public override void AddHandlers(HandlerTable handlers)
