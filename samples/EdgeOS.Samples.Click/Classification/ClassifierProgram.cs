@@ -195,6 +195,11 @@ internal sealed class ClassifierProgram
                 entry = program[entry].Yes;
             }
 
+            if (program.Length <= PathDriftInstructionsMax)
+            {
+                DriftAlongPaths(program, entry);
+            }
+
             // Keep the reachable instructions in their order, so every target still points to a lower index.
             var reachable = new bool[program.Length];
             var stack = new Stack<int>();
@@ -247,6 +252,128 @@ internal sealed class ClassifierProgram
             entry = entry >= 0 ? renumber[entry] : entry;
             return [.. kept];
         }
+
+        /// <summary>Programs up to this size also get <see cref="DriftAlongPaths"/> (its cost grows with size times facts).</summary>
+        private const int PathDriftInstructionsMax = 4096;
+
+        /// <summary>Facts kept per instruction by <see cref="DriftAlongPaths"/> (the most recent ones along the path).</summary>
+        private const int FactsMax = 16;
+
+        /// <summary>
+        /// Edge drifting with what every path to a test has already learned: each instruction gets the facts (test,
+        /// outcome) that hold on all paths from the entry to it; an edge whose target test those facts decide jumps past
+        /// it. Targets point to lower indices, so visiting from the highest index down sees every predecessor first.
+        /// For the firewall <c>allow udp &amp;&amp; dst port 53, allow tcp &amp;&amp; dst port 80, allow dst net N &amp;&amp; udp</c>
+        /// a UDP packet to another port no longer asks "tcp?" and, inside N, "udp?" again.
+        /// </summary>
+        private static void DriftAlongPaths(Instruction[] program, int entry)
+        {
+            if (entry < 0)
+            {
+                return;
+            }
+
+            var known = new List<(Instruction Test, bool Outcome)>?[program.Length];
+            known[entry] = [];
+            for (int i = entry; i >= 0; i--)
+            {
+                List<(Instruction Test, bool Outcome)>? facts = known[i];
+                if (facts is null)
+                {
+                    continue; // not reached from the entry
+                }
+
+                Instruction instruction = program[i];
+                int yes = DriftWithFacts(program, facts, instruction, true, instruction.Yes);
+                int no = DriftWithFacts(program, facts, instruction, false, instruction.No);
+                program[i] = instruction with { Yes = yes, No = no };
+                Propagate(known, facts, instruction, true, yes);
+                Propagate(known, facts, instruction, false, no);
+            }
+        }
+
+        private static int DriftWithFacts(Instruction[] program, List<(Instruction Test, bool Outcome)> facts, Instruction from, bool outcome, int target)
+        {
+            while (target >= 0)
+            {
+                Instruction next = program[target];
+                if (next.Yes == next.No)
+                {
+                    target = next.Yes;
+                    continue;
+                }
+
+                bool? decided = Decide(from, outcome, next);
+                for (int f = facts.Count - 1; decided is null && f >= 0; f--)
+                {
+                    decided = Decide(facts[f].Test, facts[f].Outcome, next);
+                }
+
+                if (decided is not bool result)
+                {
+                    return target;
+                }
+
+                target = result ? next.Yes : next.No;
+            }
+
+            return target;
+        }
+
+        private static void Propagate(List<(Instruction Test, bool Outcome)>?[] known, List<(Instruction Test, bool Outcome)> facts, Instruction from, bool outcome, int target)
+        {
+            if (target < 0)
+            {
+                return;
+            }
+
+            var along = new List<(Instruction Test, bool Outcome)>(facts) { (from, outcome) };
+            if (along.Count > FactsMax)
+            {
+                along.RemoveAt(0);
+            }
+
+            if (known[target] is not List<(Instruction Test, bool Outcome)> existing)
+            {
+                known[target] = along;
+                return;
+            }
+
+            // Only what holds on every path in: the intersection.
+            existing.RemoveAll(fact => !along.Exists(other => SameTest(other.Test, fact.Test) && other.Outcome == fact.Outcome));
+        }
+
+        /// <summary>What <paramref name="known"/> having come out <paramref name="outcome"/> says about <paramref name="next"/>, if anything.</summary>
+        private static bool? Decide(Instruction known, bool outcome, Instruction next)
+        {
+            if (known.Base != next.Base || known.Offset != next.Offset)
+            {
+                return null;
+            }
+
+            if (SameTest(known, next))
+            {
+                return outcome;
+            }
+
+            // A true equality fixes every bit of its mask (and proves those bytes are in the packet): a test on a
+            // subset of those bits has a known result.
+            if (outcome && known.Operation == FieldOperation.Equal && (next.Mask & ~known.Mask) == 0)
+            {
+                uint masked = known.Value & known.Mask & next.Mask;
+                return next.Operation switch
+                {
+                    FieldOperation.Equal => masked == next.Value,
+                    FieldOperation.Greater => (masked >> next.Shift) > next.Value,
+                    _ => (masked >> next.Shift) < next.Value,
+                };
+            }
+
+            return null;
+        }
+
+        private static bool SameTest(Instruction a, Instruction b) =>
+            a.Base == b.Base && a.Offset == b.Offset && a.Mask == b.Mask && a.Value == b.Value && a.Operation == b.Operation && a.Shift == b.Shift;
 
         // Follows the edge while the outcome of 'known' (taken with result 'outcome') decides the next test.
         private static int Drift(Instruction[] program, Instruction known, bool outcome, int target)

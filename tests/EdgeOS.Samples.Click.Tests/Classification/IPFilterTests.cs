@@ -7,6 +7,25 @@ namespace EdgeOS.Samples.Click.Tests.Classification;
 public sealed class IPFilterTests
 {
     [Fact]
+    public void ATestThatEveryPathAlreadyDecidedIsSkipped()
+    {
+        // After "udp?" said yes and "dst port 53?" said no, "tcp?" is known to be false: the port test's no-edge goes
+        // straight to the dst net test.
+        ClassifierProgram program = ClassifierProgram.CompileIPFilter(
+            ["allow udp && dst port 53", "allow tcp && dst port 80", "allow dst net 10.0.4.0/24 && udp", "deny all"]);
+        string[] lines = program.Unparse().Split('\n');
+        string port53 = lines.Single(l => l.Contains("transp+0/00000035%0000ffff", StringComparison.Ordinal));
+        int no = int.Parse(port53[(port53.IndexOf("no->step ", StringComparison.Ordinal) + 9)..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("ip+16/0a000400%ffffff00", lines[no], StringComparison.Ordinal);
+
+        Assert.Equal(0, program.Match(Udp("10.0.0.1", "10.0.4.9", 1, 80), IpOffset));
+        Assert.Equal(-1, program.Match(Udp("10.0.0.1", "10.0.5.9", 1, 80), IpOffset));
+        Assert.Equal(0, program.Match(Udp("10.0.0.1", "10.0.5.9", 1, 53), IpOffset));
+        Assert.Equal(0, program.Match(Tcp("10.0.0.1", "10.0.5.9", 1, 80), IpOffset));
+        Assert.Equal(-1, program.Match(Tcp("10.0.0.1", "10.0.4.9", 1, 81), IpOffset));
+    }
+
+    [Fact]
     public void AllowSendsToOutputZeroAndDenyDropDrop()
     {
         ClassifierProgram program = ClassifierProgram.CompileIPFilter(["deny src host 10.0.0.66", "drop udp", "allow tcp", "deny all"]);
