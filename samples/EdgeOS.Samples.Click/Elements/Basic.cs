@@ -510,7 +510,8 @@ internal sealed class Print : Element
                 }
                 else
                 {
-                    if (i > 0 && i % 8 == 0)
+                    // Click starts every group of 8 characters with a space, the first one too (" |  abcdefgh ijk").
+                    if (i % 8 == 0)
                     {
                         sb.Append(' ');
                     }

@@ -14,7 +14,7 @@ public sealed class ElementBehaviourTests
     public void PrintShowsLabelLengthAndHexGroupsOfFour()
     {
         using TestRouter r = TestRouter.Create("InfiniteSource(DATA \"0123456789\", LIMIT 1, STOP true) -> Print(lbl, 6) -> Print -> Print(a, CONTENTS ASCII) -> Discard;").Run();
-        Assert.Equal("lbl:   10 | 30313233 3435\n  10 | 30313233 34353637 3839\na:   10 | 01234567 89\n", r.Chatter.ToString());
+        Assert.Equal("lbl:   10 | 30313233 3435\n  10 | 30313233 34353637 3839\na:   10 |  01234567 89\n", r.Chatter.ToString());
     }
 
     [Fact]
