@@ -380,15 +380,26 @@ internal sealed class AverageCounter : Element
     }
 }
 
-/// <summary>Print(LABEL, MAXLENGTH; CONTENTS, TIMESTAMP, ACTIVE): prints <c>LABEL: LEN | hex</c> for each packet on standard error.</summary>
+/// <summary>
+/// Print(LABEL, MAXLENGTH; CONTENTS, TIMESTAMP, PRINTANNO, HEADROOM, ACTIVE): prints <c>LABEL: LEN | hex</c> for each
+/// packet on standard error. HEADROOM adds <c> (hH tT)</c> after the length (the packet's headroom and tailroom; Click
+/// has no TAILROOM keyword, HEADROOM prints both). PRINTANNO adds <c> | </c> and the 48 annotation bytes in hex, laid
+/// out as Click's packet_anno.hh places the annotations this runtime keeps: destination IP at bytes 0-3, paint at
+/// byte 16, VLAN TCI at bytes 20-21 (network order); the other bytes are zero (no element here sets them).
+/// </summary>
 internal sealed class Print : Element
 {
     private string _label = string.Empty;
     private int _maxLength = 24;
     private int _contents = 1;
     private bool _timestamp;
+    private bool _printAnno;
+    private bool _headroom;
     private bool _active = true;
     private StringBuilder _sb = new();
+
+    /// <summary>Size of Click's packet annotation area (Packet::anno_size), which PRINTANNO prints in full.</summary>
+    internal const int AnnotationBytes = 48;
 
     internal override void RebindForTenant(TenantCloner cloner) => _sb = new StringBuilder();
 
@@ -415,8 +426,19 @@ internal sealed class Print : Element
         }
 
         _timestamp = args.Read("TIMESTAMP", ArgFlags.None, CV.Bool, false);
+        _printAnno = args.Read("PRINTANNO", ArgFlags.None, CV.Bool, false);
         _active = args.Read("ACTIVE", ArgFlags.None, CV.Bool, true);
+        _headroom = args.Read("HEADROOM", ArgFlags.None, CV.Bool, false);
         return args.Complete();
+    }
+
+    /// <summary>Writes <paramref name="p"/>'s annotations into <paramref name="area"/> where Click's packet_anno.hh puts them.</summary>
+    internal static void FillAnnotationArea(Packet p, Span<byte> area)
+    {
+        area.Clear();
+        BinaryPrimitives.WriteUInt32BigEndian(area, p.DestinationIPAnnotation);
+        area[16] = p.Paint;
+        BinaryPrimitives.WriteUInt16BigEndian(area[20..], p.VlanTci);
     }
 
     internal static int ParseContents(string contents, ElementErrors errors)
@@ -454,7 +476,23 @@ internal sealed class Print : Element
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"{p.Length,4}");
-        if (_contents > 0)
+        if (_headroom)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" (h{p.HeadroomBytes} t{p.TailroomBytes})");
+        }
+
+        if (_printAnno)
+        {
+            Span<byte> area = stackalloc byte[AnnotationBytes];
+            FillAnnotationArea(p, area);
+            sb.Append(" | ");
+            foreach (byte b in area)
+            {
+                sb.Append(b.ToString("x2", CultureInfo.InvariantCulture));
+            }
+        }
+
+        if (_contents > 0 && p.Length > 0 && _maxLength != 0)
         {
             sb.Append(" | ");
             ReadOnlySpan<byte> data = p.Data;
@@ -472,7 +510,8 @@ internal sealed class Print : Element
                 }
                 else
                 {
-                    if (i > 0 && i % 8 == 0)
+                    // Click starts every group of 8 characters with a space, the first one too (" |  abcdefgh ijk").
+                    if (i % 8 == 0)
                     {
                         sb.Append(' ');
                     }

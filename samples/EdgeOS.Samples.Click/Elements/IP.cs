@@ -443,19 +443,29 @@ internal sealed class DecIPTtl : Element
 }
 
 /// <summary>
-/// CheckIPHeader(OFFSET; BADSRC, INTERFACES, VERBOSE, DETAILS, CHECKSUM): checks IPv4 headers (length, version,
-/// header length, total length, source, checksum), sets the IP header annotation, trims link padding; bad
-/// packets go to output 1 or are dropped. Handlers drops, drop_details.
+/// CheckIPHeader(OFFSET; INTERFACES, BADSRC, GOODDST, CHECKSUM, VERBOSE, DETAILS): checks IPv4 headers (packet
+/// length, version, header length, total length, checksum, then the source address), sets the IP header and
+/// destination IP annotations, trims link padding to the IP length; bad packets go to output 1 or are dropped.
+/// The source check runs only when INTERFACES, BADSRC or GOODDST is given: a packet whose source is in BADSRC is
+/// bad unless its destination is in GOODDST. INTERFACES A/M ... gives BADSRC the prefixes' broadcast addresses,
+/// 0.0.0.0 and 255.255.255.255, and GOODDST the addresses A (an explicit BADSRC or GOODDST replaces that half).
+/// Click's older form CheckIPHeader(BADSRC2, OFFSET) is accepted: a positional address list (a lone integer is
+/// OFFSET) that also counts 0.0.0.0 and 255.255.255.255 as bad. The first bad packet is reported on standard
+/// error, every one with VERBOSE. Handlers drops, drop_details (with DETAILS: "count TAB reason" lines).
 /// </summary>
 internal sealed class CheckIPHeader : Element
 {
+    // Click's reason order and texts (checkipheader.cc); the drop_details lines follow this order.
     private static readonly string[] s_reasons =
     [
-        "tiny packet", "bad IP version", "bad IP header length", "bad IP length", "bad IP source address", "bad IP checksum",
+        "tiny packet", "bad IP version", "bad IP header length", "bad IP length", "bad IP checksum", "bad source address",
     ];
 
+    private const int BadSourceReason = 5;
+
     private int _offset;
-    private uint[] _badSources = [0xFFFFFFFF];
+    private uint[] _badSources = [];
+    private uint[] _goodDestinations = [];
     private bool _verbose;
     private bool _details;
     private bool _checksum = true;
@@ -472,49 +482,112 @@ internal sealed class CheckIPHeader : Element
 
     public override bool Configure(Args args, ElementErrors errors)
     {
-        _offset = args.Read("OFFSET", ArgFlags.Positional, NonNegative, 0);
-        if (args.TryTake("BADSRC", ArgFlags.None, out string badsrc))
-        {
-            var list = new List<uint> { 0xFFFFFFFF };
-            foreach (string a in ClickConfigText.SpaceVec(badsrc))
-            {
-                if (Router.Addresses.TryIP(a, out uint ip))
-                {
-                    list.Add(ip);
-                }
-                else
-                {
-                    errors.Error("BADSRC: expected list of IP addresses");
-                }
-            }
-
-            _badSources = [.. list];
-        }
-
+        ArgParser<uint[]> addresses = AddressList;
         if (args.TryTake("INTERFACES", ArgFlags.None, out string interfaces))
         {
-            var list = new List<uint> { 0xFFFFFFFF, 0 };
-            foreach (string a in ClickConfigText.SpaceVec(interfaces))
-            {
-                if (Router.Addresses.TryPrefix(a, out uint ip, out uint mask))
-                {
-                    // A host's own addresses and its subnets' broadcast addresses are bad sources.
-                    list.Add(ip);
-                    list.Add((ip & mask) | ~mask);
-                }
-                else
-                {
-                    errors.Error("INTERFACES: expected list of IP prefixes");
-                }
-            }
-
-            _badSources = [.. list];
+            ParseInterfaces(interfaces, errors);
         }
 
+        if (args.TryRead("BADSRC", ArgFlags.None, addresses, out uint[] badsrc))
+        {
+            _badSources = badsrc;
+        }
+
+        if (args.TryRead("GOODDST", ArgFlags.None, addresses, out uint[] gooddst))
+        {
+            _goodDestinations = gooddst;
+        }
+
+        _offset = args.Read("OFFSET", ArgFlags.None, NonNegative, 0);
         _verbose = args.Read("VERBOSE", ArgFlags.None, CV.Bool, false);
         _details = args.Read("DETAILS", ArgFlags.None, CV.Bool, false);
         _checksum = args.Read("CHECKSUM", ArgFlags.None, CV.Bool, true);
-        return args.Complete();
+        if (errors.HasErrors)
+        {
+            return false; // as Click, which stops after the keyword pass fails
+        }
+
+        // Positional arguments: a lone integer is OFFSET; anything else is the old (BADSRC2, OFFSET) form.
+        List<string> positional = args.TakeRemainingPositional();
+        if (positional.Count == 1 && NonNegative(positional[0], out int offset, out _))
+        {
+            _offset = offset;
+        }
+        else if (positional.Count > 0)
+        {
+            if (AddressList(positional[0], out uint[] old, out _))
+            {
+                _badSources = [.. old, 0, 0xFFFFFFFF];
+            }
+            else
+            {
+                errors.Error("BADSRC: parse error");
+            }
+
+            if (positional.Count > 1)
+            {
+                if (NonNegative(positional[1], out offset, out _))
+                {
+                    _offset = offset;
+                }
+                else
+                {
+                    errors.Error($"OFFSET: {CV.ArgumentError(NonNegative, positional[1])}");
+                }
+            }
+        }
+
+        bool complete = args.Complete();
+        if (positional.Count > 2)
+        {
+            errors.Error("too many arguments");
+            return false;
+        }
+
+        return complete;
+    }
+
+    private bool AddressList(string text, out uint[] value, out string expected)
+    {
+        expected = "list of IP addresses";
+        var list = new List<uint>();
+        foreach (string a in ClickConfigText.SpaceVec(text))
+        {
+            if (!Router.Addresses.TryIP(a, out uint ip))
+            {
+                value = [];
+                return false;
+            }
+
+            list.Add(ip);
+        }
+
+        value = [.. list];
+        return true;
+    }
+
+    private void ParseInterfaces(string text, ElementErrors errors)
+    {
+        var bad = new List<uint>();
+        var good = new List<uint>();
+        foreach (string a in ClickConfigText.SpaceVec(text))
+        {
+            if (!Router.Addresses.TryPrefix(a, out uint ip, out uint mask))
+            {
+                errors.Error("INTERFACES: parse error");
+                return;
+            }
+
+            // The subnet's broadcast address is never a legal source; the interface's own address is a destination
+            // that exempts a packet from the source check.
+            bad.Add((ip & mask) | ~mask);
+            good.Add(ip);
+        }
+
+        bad.Add(0);
+        bad.Add(0xFFFFFFFF);
+        _badSources = [.. bad];
+        _goodDestinations = [.. good];
     }
 
     public override Packet? SimpleAction(Packet p)
@@ -557,29 +630,27 @@ internal sealed class CheckIPHeader : Element
         }
 
         int hl = (ip[0] & 0xF) * 4;
-        if (hl < 20 || hl > ip.Length)
+        if (hl < 20)
         {
             return 2;
         }
 
+        // A header longer than the packet fails here too (the total length is at least the header length).
         int len = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
         if (len < hl || len > ip.Length)
         {
             return 3;
         }
 
-        uint src = BinaryPrimitives.ReadUInt32BigEndian(ip[12..]);
-        foreach (uint bad in _badSources)
-        {
-            if (src == bad)
-            {
-                return 4;
-            }
-        }
-
         if (_checksum && !InternetChecksum.Verify(ip[..hl]))
         {
-            return 5;
+            return 4;
+        }
+
+        // Without INTERFACES, BADSRC or GOODDST the list is empty and this is one length test.
+        if (_badSources.Length != 0 && IsBadSource(ip))
+        {
+            return BadSourceReason;
         }
 
         if (ip.Length > len)
@@ -588,18 +659,31 @@ internal sealed class CheckIPHeader : Element
         }
 
         p.SetNetworkHeader(_offset, hl);
+        p.DestinationIPAnnotation = BinaryPrimitives.ReadUInt32BigEndian(ip[16..]);
         return -1;
+    }
+
+    private bool IsBadSource(ReadOnlySpan<byte> ip)
+    {
+        uint src = BinaryPrimitives.ReadUInt32BigEndian(ip[12..]);
+        if (Array.IndexOf(_badSources, src) < 0)
+        {
+            return false;
+        }
+
+        uint dst = BinaryPrimitives.ReadUInt32BigEndian(ip[16..]);
+        return Array.IndexOf(_goodDestinations, dst) < 0;
     }
 
     private void Drop(int reason, Packet p)
     {
-        _drops++;
-        _reasonDrops[reason]++;
-        if (_verbose && _drops <= 20)
+        if (_drops == 0 || _verbose)
         {
             Router.Master.Chatter.Write($"{Name}: IP header check failed: {s_reasons[reason]}\n");
         }
 
+        _drops++;
+        _reasonDrops[reason]++;
         CheckedOutputPush(1, p);
     }
 
@@ -608,7 +692,7 @@ internal sealed class CheckIPHeader : Element
         handlers.AddRead("drops", () => Num(_drops));
         if (_details)
         {
-            handlers.AddRead("drop_details", () => string.Concat(s_reasons.Select((r, i) => string.Create(CultureInfo.InvariantCulture, $"{_reasonDrops[i],15} packets due to: {r,24}\n"))));
+            handlers.AddRead("drop_details", () => string.Concat(s_reasons.Select((r, i) => string.Create(CultureInfo.InvariantCulture, $"{_reasonDrops[i]}\t{r}\n"))));
         }
     }
 }

@@ -1,4 +1,7 @@
 using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using EdgeOS.Samples.Click.Language;
 using EdgeOS.Samples.Click.Runtime;
 using static EdgeOS.Samples.Click.Elements.ElementHelpers;
 using CV = EdgeOS.Samples.Click.Runtime.ClickValues;
@@ -232,54 +235,91 @@ internal sealed class EtherMirror : Element
     public override void Push(int port, Packet p) => Outputs[0].Push(SimpleAction(p)!);
 }
 
-/// <summary>VLANEncap(VLAN_TCI | VLAN_ID, VLAN_PCP; ETHERTYPE): inserts an 802.1Q tag after the Ethernet addresses (VLAN_ID ANNO takes the annotation).</summary>
+/// <summary>
+/// VLANEncap(VLAN_TCI, VLAN_PCP; VLAN_ID, NATIVE_VLAN, ETHERTYPE): inserts an 802.1Q tag (ETHERTYPE, default 0x8100)
+/// after the Ethernet addresses. The TCI is VLAN_TCI (0-0xFFFF; the word ANNO takes each packet's VLAN TCI
+/// annotation) or VLAN_ID (0-0xFFF), with VLAN_PCP (0-7) in its top 3 bits. A packet whose VLAN ID equals NATIVE_VLAN
+/// (-1 to 0xFFF, default 0; -1: none) passes untagged. Handlers as Click's vlanencap.cc: <c>config</c> (Click's
+/// summary, <c>VLAN_ID n, VLAN_PCP p</c> or <c>ANNO</c>, then <c>, NATIVE_VLAN n</c> when it is not 0), <c>vlan_tci</c>
+/// (the TCI or ANNO), and <c>vlan_id</c>, <c>vlan_pcp</c>, <c>native_vlan</c>, <c>ethertype</c>, which read that
+/// keyword out of the <c>config</c> summary (empty when it is not there). Every one of these has a write handler that,
+/// as in Click (where VLANEncap cannot reconfigure live), fails with <c>cannot reconfigure 'NAME :: VLANEncap' live</c>.
+/// </summary>
 internal sealed class VlanEncap : Element
 {
     private ushort _tci;
     private bool _useAnno;
+    private int _nativeVlan;
     private ushort _ethertype = 0x8100;
 
     public override string PortCount => "1/1";
 
     public override bool Configure(Args args, ElementErrors errors)
     {
-        ushort id = 0;
-        byte pcp = 0;
-        if (args.TryTake("VLAN_TCI", ArgFlags.None, out string tci))
-        {
-            if (!UInt16Value(tci, out _tci, out _))
-            {
-                errors.Error("VLAN_TCI: expected integer between 0 and 65535");
-            }
-        }
-        else if (args.TryTake("VLAN_ID", ArgFlags.MandatoryPositional, out string vid))
-        {
-            if (vid == "ANNO")
-            {
-                _useAnno = true;
-            }
-            else if (!UInt16Value(vid, out id, out _) || id > 0xFFF)
-            {
-                errors.Error("VLAN_ID: expected integer between 0 and 4095");
-            }
-        }
-
-        if (args.TryRead("VLAN_PCP", ArgFlags.Positional, ElementHelpers.ByteValue, out pcp) && pcp > 7)
-        {
-            errors.Error("VLAN_PCP: expected integer between 0 and 7");
-        }
-
+        args.TryTake("VLAN_TCI", ArgFlags.Positional, out string tciWord);
+        int pcp = ReadBounded(args, "VLAN_PCP", ArgFlags.Positional, 0, 7);
+        int id = ReadBounded(args, "VLAN_ID", ArgFlags.None, 0, 0xFFF);
+        int native = ReadBounded(args, "NATIVE_VLAN", ArgFlags.None, -1, 0xFFF);
         _ethertype = args.Read("ETHERTYPE", ArgFlags.None, UInt16Value, (ushort)0x8100);
-        if (tci.Length == 0)
+        if (!args.Complete())
         {
-            _tci = (ushort)((pcp << 13) | id);
+            return false;
         }
 
-        return args.Complete();
+        // As Click: ANNO is recognised by its first four letters; any other word must be a TCI.
+        _useAnno = tciWord.StartsWith("ANNO", StringComparison.Ordinal);
+        int tci = -1;
+        if (tciWord.Length > 0 && !_useAnno)
+        {
+            if (!TryBounded(tciWord, 0, 0xFFFF, out tci, out string? message))
+            {
+                return errors.Error($"VLAN_TCI: {message}");
+            }
+        }
+
+        _tci = (ushort)((tci >= 0 ? tci : id) | (pcp << 13));
+        _nativeVlan = native;
+        return true;
+    }
+
+    /// <summary>Reads an integer argument between <paramref name="min"/> and <paramref name="max"/> (Click's BoundedIntArg); 0 when absent.</summary>
+    private static int ReadBounded(Args args, string keyword, ArgFlags flags, int min, int max)
+    {
+        if (!args.TryTake(keyword, flags, out string text))
+        {
+            return 0;
+        }
+
+        if (TryBounded(text, min, max, out int value, out string? message))
+        {
+            return value;
+        }
+
+        args.Errors.Error($"{keyword}: {message}");
+        return 0;
+    }
+
+    private static bool TryBounded(string text, int min, int max, out int value, out string? message)
+    {
+        message = CV.IntegerError(text, min, (ulong)max, signed: true);
+        if (message is null && CV.Int32(text, out value, out _))
+        {
+            return true;
+        }
+
+        message ??= "invalid number";
+        value = 0;
+        return false;
     }
 
     public override Packet? SimpleAction(Packet p)
     {
+        ushort tci = _useAnno ? p.VlanTci : _tci;
+        if ((tci & 0xFFF) == _nativeVlan)
+        {
+            return p;
+        }
+
         if (p.Length < 12)
         {
             p.Kill();
@@ -290,8 +330,58 @@ internal sealed class VlanEncap : Element
         Span<byte> d = p.Data;
         d.Slice(4, 12).CopyTo(d);
         BinaryPrimitives.WriteUInt16BigEndian(d[12..], _ethertype);
-        BinaryPrimitives.WriteUInt16BigEndian(d[14..], _useAnno ? p.VlanTci : _tci);
+        BinaryPrimitives.WriteUInt16BigEndian(d[14..], tci);
         return p;
+    }
+
+    /// <summary>Click's <c>config</c> read handler for VLANEncap: a summary, not the configuration string.</summary>
+    private string Summary()
+    {
+        var sb = new StringBuilder();
+        if (_useAnno)
+        {
+            sb.Append("ANNO");
+        }
+        else
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"VLAN_ID {_tci & 0xFFF}, VLAN_PCP {(_tci >> 13) & 7}");
+        }
+
+        if (_nativeVlan != 0)
+        {
+            // Click prints its stored native VLAN through a 16-bit byte swap, so -1 reads back as 65535.
+            sb.Append(CultureInfo.InvariantCulture, $", NATIVE_VLAN {(ushort)_nativeVlan}");
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>The value of <paramref name="keyword"/> in the <c>config</c> summary, newline-terminated, or empty.</summary>
+    private string SummaryKeyword(string keyword)
+    {
+        string value = string.Empty;
+        foreach (string arg in ClickConfigText.ArgVec(Summary()))
+        {
+            if (arg.StartsWith(keyword + " ", StringComparison.Ordinal))
+            {
+                value = arg[(keyword.Length + 1)..].Trim();
+            }
+        }
+
+        return value.Length == 0 ? value : value + "\n";
+    }
+
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("config", () => Summary() + "\n");
+        handlers.AddRead("vlan_tci", () => _useAnno ? "ANNO\n" : Num(_tci));
+        HandlerWrite refuse = (_, errors) => errors.Error($"cannot reconfigure '{Declaration}' live");
+        handlers.AddWrite("vlan_tci", refuse);
+        foreach ((string name, string keyword) in new[] { ("vlan_id", "VLAN_ID"), ("vlan_pcp", "VLAN_PCP"), ("native_vlan", "NATIVE_VLAN"), ("ethertype", "ETHERTYPE") })
+        {
+            handlers.AddRead(name, () => SummaryKeyword(keyword));
+            handlers.AddWrite(name, refuse);
+        }
     }
 }
 

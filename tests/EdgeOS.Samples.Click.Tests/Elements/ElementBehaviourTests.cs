@@ -14,7 +14,7 @@ public sealed class ElementBehaviourTests
     public void PrintShowsLabelLengthAndHexGroupsOfFour()
     {
         using TestRouter r = TestRouter.Create("InfiniteSource(DATA \"0123456789\", LIMIT 1, STOP true) -> Print(lbl, 6) -> Print -> Print(a, CONTENTS ASCII) -> Discard;").Run();
-        Assert.Equal("lbl:   10 | 30313233 3435\n  10 | 30313233 34353637 3839\na:   10 | 01234567 89\n", r.Chatter.ToString());
+        Assert.Equal("lbl:   10 | 30313233 3435\n  10 | 30313233 34353637 3839\na:   10 |  01234567 89\n", r.Chatter.ToString());
     }
 
     [Fact]
@@ -181,12 +181,12 @@ public sealed class ElementBehaviourTests
         byte[] bcastSrc = Frames.Udp(Frames.IP("255.255.255.255"), Frames.IP("10.0.0.2"), 1, 2);
         byte[] padded = [.. good, 0, 0, 0, 0];
         string path = Pcap(good, badSum, tiny, bcastSrc, padded);
-        using TestRouter r = TestRouter.Create($"FromDump({path}, STOP true) -> c :: CheckIPHeader(14, VERBOSE true) -> ok :: Counter -> Print(ok, CONTENTS NONE) -> Discard; c[1] -> bad :: Counter -> Discard;").Run();
+        using TestRouter r = TestRouter.Create($"FromDump({path}, STOP true) -> c :: CheckIPHeader(14, VERBOSE true, BADSRC 255.255.255.255) -> ok :: Counter -> Print(ok, CONTENTS NONE) -> Discard; c[1] -> bad :: Counter -> Discard;").Run();
         Assert.Equal((2L, 3L), (r.Count("ok"), r.Count("bad")));
         Assert.Equal("3", r.Read("c.drops"));
         Assert.Equal(
             $"ok:   {good.Length}\nc: IP header check failed: bad IP checksum\nc: IP header check failed: tiny packet\n" +
-            $"c: IP header check failed: bad IP source address\nok:   {good.Length}\n",
+            $"c: IP header check failed: bad source address\nok:   {good.Length}\n",
             r.Chatter.ToString());
         File.Delete(path);
     }

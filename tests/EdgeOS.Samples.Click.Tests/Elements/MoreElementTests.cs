@@ -39,7 +39,7 @@ public sealed class MoreElementTests
         {
             using (TestRouter r = TestRouter.Create($"""
                 FromDump({path}, STOP true) -> MarkIPHeader(14) -> SetIPDSCP(46) -> StoreIPAddress(192.168.1.1, src)
-                  -> SetIPAddress(172.16.0.9) -> StoreIPAddress(dst) -> SetVLANAnno(VLAN_ID 7, VLAN_PCP 1) -> VLANEncap(VLAN_ID ANNO)
+                  -> SetIPAddress(172.16.0.9) -> StoreIPAddress(dst) -> SetVLANAnno(VLAN_ID 7, VLAN_PCP 1) -> VLANEncap(ANNO)
                   -> VLANDecap -> c :: CheckIPHeader(14) -> ToDump({outPath});
                 """).Run())
             {

@@ -163,8 +163,8 @@ public sealed class ClickVethPingTests
         string target = AddTargetRoute(veth);
         string config = $"""
             FromDevice({veth.HostInterface}) -> arp :: ARPResponder({target} 02:00:5e:00:53:01) -> ac :: Counter -> q :: Queue -> ToDevice({veth.HostInterface});
-            arp[1] -> ip :: CheckIPHeader(14) -> ping :: ICMPPingResponder -> pc :: Counter -> EtherMirror -> q;
-            ip[1] -> other :: Counter -> Discard; ping[1] -> Discard;
+            arp[1] -> v4 :: Classifier(12/0800, -) -> ip :: CheckIPHeader(14) -> ping :: ICMPPingResponder -> pc :: Counter -> EtherMirror -> q;
+            v4[1] -> other :: Counter -> Discard; ip[1] -> other; ping[1] -> Discard;
             """;
         string output = await RunClickAsync(config, ["-h", "ac.count", "-h", "pc.count"], () =>
         {
