@@ -790,7 +790,7 @@ internal sealed class CheckTransportHeader(CheckTransportHeader.Kind kind) : Ele
 internal sealed class LinearIPLookup : Element
 {
     private List<Route> _slots = [];
-    private Route[] _sorted = [];
+    private (uint Address, uint Mask, uint Gateway, int Output)[] _sorted = [];
 
     /// <summary>One route; <see cref="Live"/> is false for a removed route's slot.</summary>
     private readonly record struct Route(uint Address, uint Mask, uint Gateway, int Output, bool Live = true)
@@ -913,8 +913,11 @@ internal sealed class LinearIPLookup : Element
         return false;
     }
 
-    private void Rebuild() =>
-        _sorted = [.. _slots.Where(r => r.Live).OrderByDescending(r => System.Numerics.BitOperations.PopCount(r.Mask))];
+    private void Rebuild() => _sorted =
+    [
+        .. _slots.Where(r => r.Live).OrderByDescending(r => System.Numerics.BitOperations.PopCount(r.Mask))
+            .Select(r => (r.Address, r.Mask, r.Gateway, r.Output)),
+    ];
 
     private enum Command
     {
@@ -1025,7 +1028,7 @@ internal sealed class LinearIPLookup : Element
         var routes = _sorted;
         for (int i = 0; i < routes.Length; i++)
         {
-            ref readonly Route r = ref routes[i];
+            ref readonly var r = ref routes[i];
             if ((dst & r.Mask) == r.Address)
             {
                 if (r.Gateway != 0)
