@@ -65,7 +65,12 @@ internal sealed class ArpResponder : Element
         List<string> words = ClickConfigText.SpaceVec(arg);
         foreach (string word in words)
         {
-            if (Router.Addresses.TryPrefix(word, out uint a, out uint m))
+            // A name for both an address and a network means the address (Click's AddressInfo note).
+            if (Router.Addresses.TryIP(word, out uint exact))
+            {
+                prefixes.Add((exact, uint.MaxValue));
+            }
+            else if (Router.Addresses.TryPrefix(word, out uint a, out uint m))
             {
                 prefixes.Add((a & m, m));
             }
@@ -335,7 +340,7 @@ internal sealed class ArpQuerier : Element
             positional = new Args([name, name], errors);
         }
 
-        (uint ip, uint mask) = positional.Read("IP", ArgFlags.MandatoryPositional, Router.Addresses.Prefix, (0u, 0u));
+        (uint ip, uint mask) = positional.Read("IP", ArgFlags.MandatoryPositional, AddressAndPrefix, (0u, 0u));
         ulong eth = positional.Read("ETH", ArgFlags.MandatoryPositional, Router.Addresses.Ethernet, 0UL);
         _ip = ip;
         CV.WriteEthernet(eth, _mac);
@@ -349,6 +354,23 @@ internal sealed class ArpQuerier : Element
     }
 
     private long Now => Router.Master.NowNanoseconds;
+
+    /// <summary>
+    /// The IP argument: an address or an address with a prefix length (the prefix gives the default broadcast address); a
+    /// name that AddressInfo gives both an address and a network reads as that address with the network's mask.
+    /// </summary>
+    private ArgParser<(uint Address, uint Mask)> AddressAndPrefix => (string text, out (uint Address, uint Mask) value, out string expected) =>
+    {
+        expected = "IP address prefix";
+        bool ok = Router.Addresses.TryPrefix(text, out uint a, out uint m);
+        if (ok && Router.Addresses.TryIP(text, out uint exact))
+        {
+            a = exact;
+        }
+
+        value = (a, m);
+        return ok;
+    };
 
     public override void Push(int port, Packet p)
     {

@@ -286,6 +286,20 @@ public sealed class ArpAndRouteHandlerTests
     }
 
     [Fact]
+    public void AddressInfoNamesGiveTheAddressAndThePrefixsBroadcast()
+    {
+        // ARPResponder(NAME) prefers the address of a name that is also a network; ARPQuerier(NAME) takes the address,
+        // the Ethernet address and (for its default broadcast address) the network's mask from the one name.
+        using TestRouter r = TestRouter.Create("""
+            AddressInfo(me 10.0.0.1/24 02:00:00:00:00:01);
+            Idle -> [0]aq :: ARPQuerier(me) -> Discard; Idle -> [1]aq;
+            Idle -> arp :: ARPResponder(me, me:net 02:00:00:00:00:02) -> Discard;
+            """);
+        Assert.Equal(("10.0.0.1", "10.0.0.255"), (r.Read("aq.ipaddr"), r.Read("aq.broadcast")));
+        Assert.Equal("10.0.0.1/32 02-00-00-00-00-01\n10.0.0.0/24 02-00-00-00-00-02", r.Read("arp.table"));
+    }
+
+    [Fact]
     public void ArpQuerierKeywordErrors()
     {
         Assert.Contains("CAPACITY_SLIM_FACTOR cannot be zero", TestRouter.Failure("Idle -> [0]aq :: ARPQuerier(10.0.0.1, 02:00:00:00:00:01, CAPACITY_SLIM_FACTOR 0) -> Discard; Idle -> [1]aq;"), StringComparison.Ordinal);
