@@ -862,14 +862,27 @@ internal sealed class CheckTransportHeader(CheckTransportHeader.Kind kind) : Ele
 }
 
 /// <summary>
-/// LinearIPLookup(ADDR/MASK [GW] OUT, ...): longest-prefix match of the destination IP annotation over a
-/// route list; sets the annotation to the gateway when there is one; packets without a route are dropped.
-/// Handlers table, add, remove.
+/// LinearIPLookup(ADDR/MASK [GW] OUT, ...): longest-prefix match of the destination IP annotation over a route list;
+/// sets the annotation to the gateway when there is one; packets without a route are dropped. The gateway may be
+/// written <c>-</c> (none). A repeated prefix in the configuration keeps the first route, as Click's does. Handlers
+/// (IPRouteTable's): <c>table</c> (r, one route a line, <c>ADDR/MASK GW OUT</c>), <c>add</c>, <c>set</c> (add or
+/// replace), <c>remove</c> (<c>ADDR/MASK [GW OUT]</c>) and <c>ctrl</c> (lines of <c>add</c>/<c>set</c>/<c>remove</c>
+/// commands, all or none applied). Click's <c>lookup</c> is a read handler with a parameter, which our handler model
+/// does not have. Routes live in slots (a removed route frees its slot for the next add), which is also the order the
+/// table shows; the packet path reads an array of the live routes, most specific first, replaced on every change.
 /// </summary>
 internal sealed class LinearIPLookup : Element
 {
-    private readonly List<(uint Address, uint Mask, uint Gateway, int Output)> _routes = [];
+    private List<Route> _slots = [];
     private (uint Address, uint Mask, uint Gateway, int Output)[] _sorted = [];
+
+    /// <summary>One route; <see cref="Live"/> is false for a removed route's slot.</summary>
+    private readonly record struct Route(uint Address, uint Mask, uint Gateway, int Output, bool Live = true)
+    {
+        public override string ToString() => string.Create(
+            CultureInfo.InvariantCulture,
+            $"{RouteText.Prefix(Address, Mask)} {(Gateway == 0 ? "-" : CV.FormatIP(Gateway))} {Output}");
+    }
 
     public override string PortCount => "1/-";
 
@@ -877,41 +890,220 @@ internal sealed class LinearIPLookup : Element
 
     public override bool Configure(Args args, ElementErrors errors)
     {
-        foreach (string route in args.TakeRemainingPositional())
+        List<string> routes = args.TakeRemainingPositional();
+        for (int i = 0; i < routes.Count; i++)
         {
-            AddRoute(route, errors);
+            if (TryParseRoute(routes[i], forRemove: false, out Route r) && r.Output >= 0 && r.Output < NOutputs)
+            {
+                Add(r, replace: false, out _);
+            }
+            else
+            {
+                errors.Error(string.Create(CultureInfo.InvariantCulture, $"argument {i + 1} should be 'ADDR/MASK [GATEWAY] OUTPUT'"));
+            }
         }
 
+        Rebuild();
         return args.Complete();
     }
 
-    private bool AddRoute(string route, ElementErrors errors)
+    /// <summary>
+    /// Click's route syntax: <c>ADDR/MASK [GW|-] OUT</c>; for a removal the output (and gateway) may be left out,
+    /// which gives output -1 (then only the prefix has to match).
+    /// </summary>
+    private bool TryParseRoute(string text, bool forRemove, out Route route)
     {
-        List<string> words = ClickConfigText.SpaceVec(route);
-        if (words.Count is < 2 or > 3 || !Router.Addresses.TryPrefix(words[0], out uint a, out uint m))
+        route = default;
+        List<string> words = ClickConfigText.SpaceVec(text);
+        if (words.Count == 0 || !Router.Addresses.TryPrefix(words[0], out uint a, out uint m))
         {
-            return errors.Error($"expected 'ADDR/MASK [GATEWAY] OUTPUT' in route '{route}'");
+            return false;
         }
 
+        int next = 1;
         uint gw = 0;
-        if (words.Count == 3 && !Router.Addresses.TryIP(words[1], out gw))
+        if (next < words.Count && (words[next] == "-" || Router.Addresses.TryIP(words[next], out gw)))
         {
-            return errors.Error($"bad gateway in route '{route}'");
+            next++;
         }
 
-        if (!CV.Int32(words[^1], out int output, out _) || output < 0)
+        int output = -1;
+        if (next < words.Count)
         {
-            return errors.Error($"bad output port in route '{route}'");
+            if (!CV.Int32(words[next], out output, out _))
+            {
+                return false;
+            }
+
+            next++;
+        }
+        else if (!forRemove)
+        {
+            return false;
         }
 
-        if (output >= NOutputs)
+        route = new Route(a & m, m, gw, output);
+        return next == words.Count;
+    }
+
+    /// <summary>Adds <paramref name="r"/>; an existing route for its prefix is replaced only with <paramref name="replace"/>.</summary>
+    private bool Add(Route r, bool replace, out Route? old)
+    {
+        old = null;
+        for (int i = 0; i < _slots.Count; i++)
         {
-            return errors.Error($"output port out of range in route '{route}'");
+            Route s = _slots[i];
+            if (s.Live && s.Address == r.Address && s.Mask == r.Mask)
+            {
+                old = s;
+                if (!replace)
+                {
+                    return false;
+                }
+
+                _slots[i] = r;
+                return true;
+            }
         }
 
-        _routes.Add((a & m, m, gw, output));
-        _sorted = [.. _routes.OrderByDescending(r => System.Numerics.BitOperations.PopCount(r.Mask))];
+        int free = _slots.FindIndex(s => !s.Live);
+        if (free >= 0)
+        {
+            _slots[free] = r;
+        }
+        else
+        {
+            _slots.Add(r);
+        }
+
         return true;
+    }
+
+    /// <summary>Removes the route for <paramref name="r"/>'s prefix (and, when its output is not negative, its gateway and output).</summary>
+    private bool Remove(Route r, out Route? old)
+    {
+        for (int i = 0; i < _slots.Count; i++)
+        {
+            Route s = _slots[i];
+            if (s.Live && s.Address == r.Address && s.Mask == r.Mask && (r.Output < 0 || (s.Gateway == r.Gateway && s.Output == r.Output)))
+            {
+                old = s;
+                _slots[i] = s with { Live = false };
+                return true;
+            }
+        }
+
+        old = null;
+        return false;
+    }
+
+    private void Rebuild() => _sorted =
+    [
+        .. _slots.Where(r => r.Live).OrderByDescending(r => System.Numerics.BitOperations.PopCount(r.Mask))
+            .Select(r => (r.Address, r.Mask, r.Gateway, r.Output)),
+    ];
+
+    private enum Command
+    {
+        Add,
+        Set,
+        Remove,
+    }
+
+    /// <summary>
+    /// Runs one route command with Click's messages; on success <paramref name="undo"/> is the command that reverts it.
+    /// </summary>
+    private bool Run(Command command, string text, ElementErrors errors, out (Command Command, Route Route) undo)
+    {
+        undo = default;
+        bool remove = command == Command.Remove;
+        if (!TryParseRoute(text, remove, out Route r) || r.Output < (remove ? -1 : 0) || r.Output >= NOutputs)
+        {
+            return errors.Error(remove ? "expected 'ADDR/MASK [GATEWAY OUTPUT]'" : "expected 'ADDR/MASK [GATEWAY] OUTPUT'");
+        }
+
+        if (remove)
+        {
+            if (!Remove(r, out Route? removed))
+            {
+                return errors.Error($"route '{r}' not found");
+            }
+
+            undo = (Command.Add, removed!.Value);
+        }
+        else
+        {
+            if (!Add(r, command == Command.Set, out Route? old))
+            {
+                return errors.Error($"conflict with existing route '{old}'");
+            }
+
+            undo = old is { } o ? (Command.Set, o) : (Command.Remove, r);
+        }
+
+        return true;
+    }
+
+    private bool Single(Command command, string value, ElementErrors errors)
+    {
+        bool ok = Run(command, ClickConfigText.Uncomment(value), errors, out _);
+        Rebuild();
+        return ok;
+    }
+
+    private bool Ctrl(string value, ElementErrors errors)
+    {
+        var done = new List<(Command Command, Route Route)>();
+        bool ok = true;
+        foreach (string line in ClickConfigText.Uncomment(value).Split('\n'))
+        {
+            List<string> words = ClickConfigText.SpaceVec(line);
+            if (words.Count == 0)
+            {
+                continue;
+            }
+
+            Command? command = words[0] switch
+            {
+                "add" => Command.Add,
+                "set" => Command.Set,
+                "remove" => Command.Remove,
+                _ => null,
+            };
+            if (command is null)
+            {
+                ok = errors.Error($"bad command '{words[0]}'");
+                break;
+            }
+
+            if (!Run(command.Value, string.Join(' ', words.Skip(1)), errors, out var undo))
+            {
+                ok = false;
+                break;
+            }
+
+            done.Add(undo);
+        }
+
+        if (!ok)
+        {
+            // Undo what this write did, newest first.
+            for (int i = done.Count - 1; i >= 0; i--)
+            {
+                (Command c, Route r) = done[i];
+                if (c == Command.Remove)
+                {
+                    Remove(r, out _);
+                }
+                else
+                {
+                    Add(r, replace: true, out _);
+                }
+            }
+        }
+
+        Rebuild();
+        return ok;
     }
 
     public override void Push(int port, Packet p)
@@ -936,23 +1128,15 @@ internal sealed class LinearIPLookup : Element
         p.Kill();
     }
 
+    internal override void RebindForTenant(TenantCloner cloner) => _slots = [.. _slots];
+
     public override void AddHandlers(HandlerTable handlers)
     {
-        handlers.AddRead("table", () => string.Concat(_routes.Select(r =>
-            $"{CV.FormatIP(r.Address)}/{CV.FormatIP(r.Mask)}\t{(r.Gateway == 0 ? "-" : CV.FormatIP(r.Gateway))}\t{r.Output}\n")));
-        handlers.AddWrite("add", (v, e) => AddRoute(v, e));
-        handlers.AddWrite("remove", (v, e) =>
-        {
-            List<string> words = ClickConfigText.SpaceVec(v);
-            if (words.Count == 0 || !Router.Addresses.TryPrefix(words[0], out uint a, out uint m))
-            {
-                return e.Error("expected 'ADDR/MASK'");
-            }
-
-            int removed = _routes.RemoveAll(r => r.Address == (a & m) && r.Mask == m);
-            _sorted = [.. _routes.OrderByDescending(r => System.Numerics.BitOperations.PopCount(r.Mask))];
-            return removed > 0 || e.Error("route not found");
-        });
+        handlers.AddRead("table", () => string.Concat(_slots.Where(r => r.Live).Select(r => r + "\n")));
+        handlers.AddWrite("add", (v, e) => Single(Command.Add, v, e));
+        handlers.AddWrite("set", (v, e) => Single(Command.Set, v, e));
+        handlers.AddWrite("remove", (v, e) => Single(Command.Remove, v, e));
+        handlers.AddWrite("ctrl", Ctrl);
     }
 }
 
@@ -998,4 +1182,16 @@ internal sealed class IPMirror : Element
     }
 
     public override void Push(int port, Packet p) => Outputs[0].Push(SimpleAction(p)!);
+}
+
+/// <summary>Click's text forms of prefixes and routes, shared by the ARP and route table elements.</summary>
+internal static class RouteText
+{
+    /// <summary>Click's <c>ADDR/MASK</c>: the mask as a prefix length when it is one, otherwise dotted.</summary>
+    public static string Prefix(uint address, uint mask)
+    {
+        int ones = System.Numerics.BitOperations.PopCount(mask);
+        bool contiguous = ones == 0 ? mask == 0 : mask == uint.MaxValue << (32 - ones);
+        return CV.FormatIP(address) + "/" + (contiguous ? ones.ToString(CultureInfo.InvariantCulture) : CV.FormatIP(mask));
+    }
 }

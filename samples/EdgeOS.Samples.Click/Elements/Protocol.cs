@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 using EdgeOS.Net.Packets;
 using EdgeOS.Samples.Click.Language;
@@ -10,11 +11,14 @@ namespace EdgeOS.Samples.Click.Elements;
 
 /// <summary>
 /// ARPResponder(IP/MASK... ETH, ...): answers ARP requests for the listed addresses with the matching Ethernet
-/// address (the reply reuses the request's buffer); other packets go to output 1 or are dropped.
+/// address (the reply reuses the request's buffer); other packets go to output 1 or are dropped. The table is kept as
+/// Click keeps it: an entry comes before every entry whose prefix contains it, so the first match is the most specific;
+/// a repeated prefix keeps the later Ethernet address. Handlers <c>table</c> (r), <c>add</c> and <c>remove</c> (w).
+/// Click's <c>lookup</c> is a read handler with a parameter, which our handler model does not have.
 /// </summary>
 internal sealed class ArpResponder : Element
 {
-    private readonly List<(uint Address, uint Mask, byte[] Mac)> _entries = [];
+    private List<(uint Address, uint Mask, byte[] Mac)> _entries = [];
 
     public override string PortCount => "1/1-2";
 
@@ -22,51 +26,126 @@ internal sealed class ArpResponder : Element
 
     public override bool Configure(Args args, ElementErrors errors)
     {
-        foreach (string arg in args.TakeRemainingPositional())
+        List<string> arguments = args.TakeRemainingPositional();
+        var parsed = new List<(uint, uint, byte[])>();
+        for (int i = 0; i < arguments.Count; i++)
         {
-            var ips = new List<(uint, uint)>();
-            ulong? mac = null;
-            foreach (string word in ClickConfigText.SpaceVec(arg))
+            if (ParseEntry(arguments[i], parsed, out string? problem) is false)
             {
-                if (Router.Addresses.TryEthernet(word, out ulong m) && !word.Contains('.', StringComparison.Ordinal))
-                {
-                    if (mac is not null)
-                    {
-                        errors.Error($"argument '{arg}' has more than one Ethernet address");
-                    }
-
-                    mac = m;
-                }
-                else if (Router.Addresses.TryPrefix(word, out uint a, out uint mask))
-                {
-                    ips.Add((a, mask));
-                }
-                else
-                {
-                    errors.Error($"argument '{arg}' should be 'IP/MASK ETHADDR'");
-                }
-            }
-
-            if (mac is null || ips.Count == 0)
-            {
-                errors.Error($"argument '{arg}' should be 'IP/MASK ETHADDR'");
-                continue;
-            }
-
-            byte[] bytes = new byte[6];
-            CV.WriteEthernet(mac.Value, bytes);
-            foreach ((uint a, uint m) in ips)
-            {
-                _entries.Add((a & m, m, bytes));
+                errors.Error(string.Create(CultureInfo.InvariantCulture, $"argument {i}: {problem}"));
             }
         }
 
-        if (!errors.HasErrors && _entries.Count == 0)
+        if (!errors.HasErrors)
         {
-            errors.Error("no arguments");
+            var table = new List<(uint Address, uint Mask, byte[] Mac)>();
+            foreach (var e in parsed)
+            {
+                if (!Insert(table, e))
+                {
+                    errors.Warning($"multiple entries for {RouteText.Prefix(e.Item1, e.Item2)}");
+                }
+            }
+
+            _entries = table;
         }
 
         return args.Complete();
+    }
+
+    /// <summary>
+    /// Parses one <c>IP/MASK [IP/MASK...] ETH</c> argument into <paramref name="into"/> (nothing is added on error),
+    /// with Click's messages for the problems.
+    /// </summary>
+    private bool ParseEntry(string arg, List<(uint, uint, byte[])> into, out string? problem)
+    {
+        problem = null;
+        var prefixes = new List<(uint, uint)>();
+        ulong? mac = null;
+        List<string> words = ClickConfigText.SpaceVec(arg);
+        foreach (string word in words)
+        {
+            // A name for both an address and a network means the address (Click's AddressInfo note).
+            if (Router.Addresses.TryIP(word, out uint exact))
+            {
+                prefixes.Add((exact, uint.MaxValue));
+            }
+            else if (Router.Addresses.TryPrefix(word, out uint a, out uint m))
+            {
+                prefixes.Add((a & m, m));
+            }
+            else if (Router.Addresses.TryEthernet(word, out ulong eth))
+            {
+                if (mac is not null)
+                {
+                    problem = "more than one ETH";
+                    return false;
+                }
+
+                mac = eth;
+            }
+            else
+            {
+                problem = "expected IP/MASK ETH";
+                return false;
+            }
+        }
+
+        // A name can stand for both an address and an Ethernet address (AddressInfo): then it gives the ETH too.
+        for (int i = 0; mac is null && i < words.Count; i++)
+        {
+            if (Router.Addresses.TryEthernet(words[i], out ulong eth))
+            {
+                mac = eth;
+            }
+        }
+
+        if (prefixes.Count == 0)
+        {
+            problem = "missing IP/MASK";
+            return false;
+        }
+
+        if (mac is null)
+        {
+            problem = "missing ETH";
+            return false;
+        }
+
+        byte[] bytes = new byte[6];
+        CV.WriteEthernet(mac.Value, bytes);
+        foreach ((uint a, uint m) in prefixes)
+        {
+            into.Add((a, m, bytes));
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Puts <paramref name="entry"/> before the first entry whose prefix strictly contains it (or last); an entry for
+    /// the same prefix is replaced in place. Returns false when it replaced one.
+    /// </summary>
+    private static bool Insert(List<(uint Address, uint Mask, byte[] Mac)> table, (uint Address, uint Mask, byte[] Mac) entry)
+    {
+        for (int i = 0; i < table.Count; i++)
+        {
+            var t = table[i];
+            if (t.Address == entry.Address && t.Mask == entry.Mask)
+            {
+                table[i] = entry;
+                return false;
+            }
+
+            if ((entry.Address & t.Mask) == t.Address && (entry.Mask & t.Mask) == t.Mask)
+            {
+                table.Insert(i, entry);
+                return true;
+            }
+        }
+
+        table.Add(entry);
+        return true;
     }
 
     public override Packet? SimpleAction(Packet p)
@@ -115,100 +194,365 @@ internal sealed class ArpResponder : Element
 
     private byte[]? Lookup(uint ip)
     {
-        byte[]? best = null;
-        int bestLen = -1;
         foreach (var e in _entries)
         {
-            int len = System.Numerics.BitOperations.PopCount(e.Mask);
-            if ((ip & e.Mask) == e.Address && len > bestLen)
+            if ((ip & e.Mask) == e.Address)
             {
-                best = e.Mac;
-                bestLen = len;
+                return e.Mac;
             }
         }
 
-        return best;
+        return null;
     }
 
-    public override void AddHandlers(HandlerTable handlers) => handlers.AddRead("table", () =>
-    {
-        var sb = new StringBuilder();
-        foreach (var e in _entries)
-        {
-            sb.Append(CV.FormatIP(e.Address)).Append('/').Append(CV.FormatIP(e.Mask)).Append(' ').Append(CV.FormatEthernet(e.Mac)).Append('\n');
-        }
+    internal override void RebindForTenant(TenantCloner cloner) => _entries = [.. _entries];
 
-        return sb.ToString();
-    });
+    public override void AddHandlers(HandlerTable handlers)
+    {
+        handlers.AddRead("table", () =>
+        {
+            var sb = new StringBuilder();
+            foreach (var e in _entries)
+            {
+                sb.Append(RouteText.Prefix(e.Address, e.Mask)).Append(' ').Append(CV.FormatEthernet(e.Mac)).Append('\n');
+            }
+
+            return sb.ToString();
+        });
+        handlers.AddWrite("add", (value, errors) =>
+        {
+            var parsed = new List<(uint, uint, byte[])>();
+            if (!ParseEntry(value, parsed, out string? problem))
+            {
+                return errors.Error(problem!);
+            }
+
+            // Built aside and swapped in, so a packet never sees half an update.
+            var table = new List<(uint Address, uint Mask, byte[] Mac)>(_entries);
+            foreach (var e in parsed)
+            {
+                Insert(table, e);
+            }
+
+            _entries = table;
+            return true;
+        });
+        handlers.AddWrite("remove", (value, errors) =>
+        {
+            if (!Router.Addresses.TryPrefix(ClickConfigText.Uncomment(value), out uint a, out uint m))
+            {
+                return errors.Error("expected IP/MASK");
+            }
+
+            a &= m;
+            int i = _entries.FindIndex(e => e.Address == a && e.Mask == m);
+            if (i < 0)
+            {
+                return errors.Error($"{RouteText.Prefix(a, m)} not found");
+            }
+
+            var table = new List<(uint Address, uint Mask, byte[] Mac)>(_entries);
+            table.RemoveAt(i);
+            _entries = table;
+            return true;
+        });
+    }
 }
 
 /// <summary>
-/// ARPQuerier(IP, ETH): input 0 takes IP packets (destination annotation), input 1 ARP replies. Known
-/// destinations get an Ethernet header; unknown ones are held (one packet per address) while an ARP query
-/// goes out. Handlers table, queries, responses, drops.
+/// ARPQuerier(IP, ETH, keywords) or ARPQuerier(NAME, keywords): input 0 takes IP packets (destination annotation),
+/// input 1 ARP replies. Known destinations get an Ethernet header; 255.255.255.255 and the BROADCAST address go to
+/// FF-FF-FF-FF-FF-FF, multicast to 01-00-5E plus the low 23 address bits, 0.0.0.0 is dropped; other packets wait in
+/// the ARP table (in arrival order) while queries go out, at most one per address every 100 ms. The table is Click's
+/// ARPTable: CAPACITY bounds the waiting packets (2048; 0 = no limit; past it the oldest entries' packets are dropped
+/// down to CAPACITY - CAPACITY/CAPACITY_SLIM_FACTOR), ENTRY_CAPACITY the entries (0 = no limit; the oldest go first),
+/// ENTRY_PACKET_CAPACITY the packets per entry (0 = no limit), TIMEOUT the life of an entry (300 s; 0 = forever).
+/// POLL_TIMEOUT (60 s; 0 = never) is the age after which a use of a known entry also sends a renewal query, unicast to
+/// the known address unless BROADCAST_POLL is true. Expired entries are removed when the table is next slimmed, read
+/// or missed (Click does it from a timer; the handlers show the same table). Click's TABLE (a shared ARPTable element)
+/// is not supported. Handlers table, stats, queries, responses, drops, count, length, ipaddr (rw), broadcast (rw),
+/// insert, delete, clear.
 /// </summary>
 internal sealed class ArpQuerier : Element
 {
+    private const long PollIntervalNs = 100_000_000; // Click: at most 10 queries a second per address
+    private const long JiffyNs = 1_000_000; // Click's userlevel jiffy (CLICK_HZ 1000)
+
     private uint _ip;
+    private uint _broadcast;
     private readonly byte[] _mac = new byte[6];
-    private Dictionary<uint, byte[]> _table = [];
-    private Dictionary<uint, Packet> _pending = [];
+    private int _capacity = 2048;
+    private int _entryCapacity;
+    private int _entryPacketCapacity;
+    private int _slimFactor = 2;
+    private long _timeoutNs = 300_000_000_000;
+    private long _pollTimeoutNs = 60_000_000_000;
+    private bool _broadcastPoll;
+    private bool _zeroWarned;
+
+    private Dictionary<uint, Entry> _table = [];
+    private LinkedList<Entry> _age = new();
+    private int _packetCount;
+    private long _tableDrops;
     private long _queries;
     private long _responses;
     private long _drops;
+
+    /// <summary>One ARP table entry, with the packets waiting for it.</summary>
+    private sealed class Entry(uint ip)
+    {
+        public readonly uint Ip = ip;
+        public readonly byte[] Mac = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+        public readonly Queue<Packet> Waiting = new();
+        public bool Known;
+        public long LiveAt;
+        public long PolledAt;
+        public LinkedListNode<Entry>? Node;
+    }
 
     public override string PortCount => "2/1-2";
 
     public override string Processing => PushCode;
 
+    public override string FlowCode => "xy/x";
+
     public override bool Configure(Args args, ElementErrors errors)
     {
-        _ip = args.Read("IP", ArgFlags.MandatoryPositional, Router.Addresses.IP, 0u);
-        CV.WriteEthernet(args.Read("ETH", ArgFlags.MandatoryPositional, Router.Addresses.Ethernet, 0UL), _mac);
+        _capacity = args.Read("CAPACITY", ArgFlags.None, NonNegative, 2048);
+        _entryCapacity = args.Read("ENTRY_CAPACITY", ArgFlags.None, NonNegative, 0);
+        _entryPacketCapacity = args.Read("ENTRY_PACKET_CAPACITY", ArgFlags.None, NonNegative, 0);
+        _slimFactor = args.Read("CAPACITY_SLIM_FACTOR", ArgFlags.None, NonNegative, 2);
+        _timeoutNs = Math.Max(0, args.Read("TIMEOUT", ArgFlags.None, CV.TimeNanoseconds, 300_000_000_000L));
+        _pollTimeoutNs = Math.Max(0, args.Read("POLL_TIMEOUT", ArgFlags.None, CV.TimeNanoseconds, 60_000_000_000L));
+        _broadcastPoll = args.Read("BROADCAST_POLL", ArgFlags.None, CV.Bool, false);
+        bool haveBroadcast = args.TryRead("BROADCAST", ArgFlags.None, Router.Addresses.IP, out uint broadcast);
+        if (_slimFactor == 0)
+        {
+            errors.Error("CAPACITY_SLIM_FACTOR cannot be zero");
+        }
+
+        // The one-argument form: NAME stands for both the IP address (or prefix) and the Ethernet address, read as if
+        // it were written twice.
+        Args positional = args;
+        if (args.RemainingPositional == 1)
+        {
+            string name = args.TakeRemainingPositional()[0];
+            positional = new Args([name, name], errors);
+        }
+
+        (uint ip, uint mask) = positional.Read("IP", ArgFlags.MandatoryPositional, AddressAndPrefix, (0u, 0u));
+        ulong eth = positional.Read("ETH", ArgFlags.MandatoryPositional, Router.Addresses.Ethernet, 0UL);
+        _ip = ip;
+        CV.WriteEthernet(eth, _mac);
+        _broadcast = haveBroadcast ? broadcast : ip | ~mask;
+        if (!haveBroadcast && _broadcast == _ip)
+        {
+            _broadcast = uint.MaxValue;
+        }
+
         return args.Complete();
     }
 
+    private long Now => Router.Master.NowNanoseconds;
+
+    /// <summary>
+    /// The IP argument: an address or an address with a prefix length (the prefix gives the default broadcast address); a
+    /// name that AddressInfo gives both an address and a network reads as that address with the network's mask.
+    /// </summary>
+    private ArgParser<(uint Address, uint Mask)> AddressAndPrefix => (string text, out (uint Address, uint Mask) value, out string expected) =>
+    {
+        expected = "IP address prefix";
+        bool ok = Router.Addresses.TryPrefix(text, out uint a, out uint m);
+        if (ok && Router.Addresses.TryIP(text, out uint exact))
+        {
+            a = exact;
+        }
+
+        value = (a, m);
+        return ok;
+    };
+
     public override void Push(int port, Packet p)
     {
-        if (port == 1)
+        if (port == 0)
         {
-            Learn(p);
+            HandleIP(p);
+        }
+        else
+        {
+            HandleResponse(p);
+            p.Kill();
+        }
+    }
+
+    private void HandleIP(Packet p)
+    {
+        if (_ip == 0)
+        {
+            _drops++;
+            p.Kill();
             return;
         }
 
         uint dst = p.DestinationIPAnnotation;
-        if (_table.TryGetValue(dst, out byte[]? mac))
+        if (_table.TryGetValue(dst, out Entry? ae) && ae.Known && !Expired(ae, Now))
         {
-            Encapsulate(p, mac);
-            Outputs[0].Push(p);
+            long now = Now;
+            bool poll = _pollTimeoutNs > 0 && now >= ae.LiveAt + _pollTimeoutNs && now >= ae.PolledAt + PollIntervalNs;
+            if (poll)
+            {
+                ae.PolledAt = now;
+                SendQuery(dst, _broadcastPoll ? null : ae.Mac);
+            }
+
+            Send(p, ae.Mac);
             return;
         }
 
-        if (_pending.Remove(dst, out Packet? old))
+        if (dst == uint.MaxValue || dst == _broadcast)
         {
-            _drops++;
-            old.Kill();
+            Send(p, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
         }
+        else if ((dst >> 28) == 0xE)
+        {
+            Send(p, [0x01, 0x00, 0x5E, (byte)((dst >> 16) & 0x7F), (byte)(dst >> 8), (byte)dst]);
+        }
+        else if (dst == 0)
+        {
+            if (!_zeroWarned)
+            {
+                _zeroWarned = true;
+                Router.Master.Chatter.Write($"{Declaration}: would query for 0.0.0.0; missing dest IP addr annotation?\n");
+            }
 
-        _pending[dst] = p;
-        SendQuery(dst);
+            _drops++;
+            p.Kill();
+        }
+        else
+        {
+            AppendQuery(dst, p);
+        }
     }
 
-    private void Encapsulate(Packet p, byte[] mac)
+    private void Send(Packet p, ReadOnlySpan<byte> dstMac)
     {
         p.Push(14);
         Span<byte> d = p.Data;
-        mac.CopyTo(d);
+        dstMac.CopyTo(d);
         _mac.CopyTo(d[6..]);
         BinaryPrimitives.WriteUInt16BigEndian(d[12..], 0x0800);
+        Outputs[0].Push(p);
     }
 
-    private void SendQuery(uint dst)
+    private bool Expired(Entry ae, long now) => _timeoutNs > 0 && ae.LiveAt + _timeoutNs < now;
+
+    /// <summary>The entry for <paramref name="ip"/>, made (youngest in age order) when missing.</summary>
+    private Entry Ensure(uint ip, long now)
+    {
+        if (!_table.TryGetValue(ip, out Entry? ae))
+        {
+            ae = new Entry(ip) { LiveAt = now, PolledAt = now - 1_000_000_000 };
+            _table.Add(ip, ae);
+            ae.Node = _age.AddLast(ae);
+            if (_entryCapacity > 0 && _table.Count > _entryCapacity)
+            {
+                Slim(now);
+            }
+        }
+
+        return ae;
+    }
+
+    private void AppendQuery(uint dst, Packet p)
+    {
+        long now = Now;
+        Slim(now);
+        Entry ae = Ensure(dst, now);
+
+        // While packets still go to this address, keep the entry just short of expiring (in age order too).
+        if (_timeoutNs > 0 && ae.LiveAt < now - _timeoutNs)
+        {
+            ae.LiveAt = now - _timeoutNs;
+            LinkedListNode<Entry>? next = ae.Node!.Next;
+            while (next is not null && next.Value.LiveAt < ae.LiveAt)
+            {
+                next = next.Next;
+            }
+
+            if (next != ae.Node.Next)
+            {
+                _age.Remove(ae.Node);
+                ae.Node = next is null ? _age.AddLast(ae) : _age.AddBefore(next, ae);
+            }
+        }
+
+        if (_entryPacketCapacity > 0 && ae.Waiting.Count >= _entryPacketCapacity)
+        {
+            _tableDrops++;
+            p.Kill();
+            return;
+        }
+
+        _packetCount++;
+        if (_capacity > 0 && _packetCount > _capacity)
+        {
+            Slim(now);
+        }
+
+        ae.Waiting.Enqueue(p);
+        if (now >= ae.PolledAt + PollIntervalNs)
+        {
+            ae.PolledAt = now;
+            SendQuery(dst, null);
+        }
+    }
+
+    /// <summary>Drops expired entries and, past ENTRY_CAPACITY, the oldest; past CAPACITY, the oldest waiting packets.</summary>
+    private void Slim(long now)
+    {
+        while (_age.First is { } first && (Expired(first.Value, now) || (_entryCapacity > 0 && _table.Count > _entryCapacity)))
+        {
+            Entry ae = first.Value;
+            _age.RemoveFirst();
+            _table.Remove(ae.Ip);
+            DropWaiting(ae, int.MaxValue);
+        }
+
+        if (_capacity > 0 && _packetCount > _capacity)
+        {
+            int slimTo = Math.Max(1, _capacity - (_capacity / _slimFactor));
+            for (LinkedListNode<Entry>? n = _age.First; n is not null && _packetCount > slimTo; n = n.Next)
+            {
+                DropWaiting(n.Value, _packetCount - slimTo);
+            }
+        }
+    }
+
+    private void DropWaiting(Entry ae, int most)
+    {
+        while (most-- > 0 && ae.Waiting.TryDequeue(out Packet? p))
+        {
+            p.Kill();
+            _packetCount--;
+            _tableDrops++;
+        }
+    }
+
+    /// <summary>Sends a query for <paramref name="dst"/>: broadcast, or to <paramref name="unicast"/> (a renewal poll).</summary>
+    private void SendQuery(uint dst, byte[]? unicast)
     {
         _queries++;
         Packet q = Router.Pool.Allocate(42);
         Span<byte> d = q.Data;
-        d[..6].Fill(0xFF);
+        if (unicast is null)
+        {
+            d[..6].Fill(0xFF);
+        }
+        else
+        {
+            unicast.CopyTo(d);
+        }
+
         _mac.CopyTo(d[6..]);
         BinaryPrimitives.WriteUInt16BigEndian(d[12..], 0x0806);
         BinaryPrimitives.WriteUInt16BigEndian(d[14..], 1);
@@ -220,50 +564,163 @@ internal sealed class ArpQuerier : Element
         BinaryPrimitives.WriteUInt32BigEndian(d[28..], _ip);
         d.Slice(32, 6).Clear();
         BinaryPrimitives.WriteUInt32BigEndian(d[38..], dst);
-        (NOutputs > 1 ? Outputs[1] : Outputs[0]).Push(q);
+        Outputs[^1].Push(q);
     }
 
-    private void Learn(Packet p)
+    private void HandleResponse(Packet p)
     {
         Span<byte> d = p.Data;
-        if (d.Length >= 42 && BinaryPrimitives.ReadUInt16BigEndian(d[12..]) == 0x0806 && BinaryPrimitives.ReadUInt16BigEndian(d[20..]) == 2)
+        if (d.Length < 42)
         {
-            _responses++;
-            uint ip = BinaryPrimitives.ReadUInt32BigEndian(d[28..]);
-            byte[] mac = d.Slice(22, 6).ToArray();
-            _table[ip] = mac;
-            if (_pending.Remove(ip, out Packet? waiting))
-            {
-                Encapsulate(waiting, mac);
-                Outputs[0].Push(waiting);
-            }
+            return;
         }
 
-        p.Kill();
+        _responses++;
+        if (BinaryPrimitives.ReadUInt16BigEndian(d[12..]) == 0x0806 && BinaryPrimitives.ReadUInt16BigEndian(d[14..]) == 1
+            && BinaryPrimitives.ReadUInt16BigEndian(d[16..]) == 0x0800 && BinaryPrimitives.ReadUInt16BigEndian(d[20..]) == 2
+            && (d[22] & 1) == 0)
+        {
+            Queue<Packet>? released = Insert(BinaryPrimitives.ReadUInt32BigEndian(d[28..]), d.Slice(22, 6), release: true);
+            while (released is not null && released.TryDequeue(out Packet? waiting))
+            {
+                HandleIP(waiting);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records <paramref name="ip"/> at <paramref name="mac"/> (FF-FF-FF-FF-FF-FF records it as unknown), making the
+    /// entry youngest; with <paramref name="release"/>, hands back its waiting packets in arrival order.
+    /// </summary>
+    private Queue<Packet>? Insert(uint ip, ReadOnlySpan<byte> mac, bool release)
+    {
+        long now = Now;
+        Entry ae = Ensure(ip, now);
+        mac.CopyTo(ae.Mac);
+        ae.Known = mac.IndexOfAnyExcept((byte)0xFF) >= 0;
+        ae.LiveAt = now;
+        ae.PolledAt = now - 1_000_000_000;
+        if (ae.Node!.Next is not null)
+        {
+            _age.Remove(ae.Node);
+            ae.Node = _age.AddLast(ae);
+        }
+
+        if (!release || ae.Waiting.Count == 0)
+        {
+            return null;
+        }
+
+        var packets = new Queue<Packet>(ae.Waiting);
+        _packetCount -= ae.Waiting.Count;
+        ae.Waiting.Clear();
+        return packets;
+    }
+
+    private void Clear()
+    {
+        foreach (Entry ae in _age)
+        {
+            DropWaiting(ae, int.MaxValue);
+        }
+
+        _table.Clear();
+        _age.Clear();
+        _packetCount = 0;
     }
 
     internal override void RebindForTenant(TenantCloner cloner)
     {
-        _table = _table.ToDictionary(kv => kv.Key, kv => (byte[])kv.Value.Clone());
-        _pending = _pending.ToDictionary(kv => kv.Key, kv => cloner.Map(kv.Value)!);
-    }
-
-    public override void Cleanup()
-    {
-        foreach (Packet p in _pending.Values)
+        var table = new Dictionary<uint, Entry>();
+        var age = new LinkedList<Entry>();
+        foreach (Entry old in _age)
         {
-            p.Kill();
+            var ae = new Entry(old.Ip) { Known = old.Known, LiveAt = old.LiveAt, PolledAt = old.PolledAt };
+            old.Mac.CopyTo(ae.Mac);
+            foreach (Packet p in old.Waiting)
+            {
+                ae.Waiting.Enqueue(cloner.Map(p)!);
+            }
+
+            ae.Node = age.AddLast(ae);
+            table.Add(ae.Ip, ae);
         }
 
-        _pending.Clear();
+        _table = table;
+        _age = age;
     }
+
+    public override void Cleanup() => Clear();
 
     public override void AddHandlers(HandlerTable handlers)
     {
-        handlers.AddRead("table", () => string.Concat(_table.Select(kv => $"{CV.FormatIP(kv.Key)} 1 {CV.FormatEthernet(kv.Value)}\n")));
+        handlers.AddRead("table", () =>
+        {
+            long now = Now;
+            Slim(now);
+            var sb = new StringBuilder();
+            foreach (Entry ae in _age)
+            {
+                long age = (now - ae.LiveAt) / JiffyNs * JiffyNs;
+                sb.Append(CV.FormatIP(ae.Ip)).Append(' ').Append(ae.Known && !Expired(ae, now) ? '1' : '0').Append(' ')
+                  .Append(CV.FormatEthernet(ae.Mac)).Append(' ').Append(CV.FormatTimestamp(age)).Append('\n');
+            }
+
+            return sb.ToString();
+        });
+        handlers.AddRead("stats", () => string.Create(
+            CultureInfo.InvariantCulture, $"{_drops + _tableDrops} packets killed\n{_queries} ARP queries sent\n"));
+        handlers.AddRead("count", () =>
+        {
+            Slim(Now);
+            return Num(_table.Count);
+        });
+        handlers.AddRead("length", () =>
+        {
+            Slim(Now);
+            return Num(_packetCount);
+        });
         handlers.AddRead("queries", () => Num(_queries));
         handlers.AddRead("responses", () => Num(_responses));
         handlers.AddRead("drops", () => Num(_drops));
+        handlers.AddRead("ipaddr", () => CV.FormatIP(_ip) + "\n");
+        handlers.AddWrite("ipaddr", Writer(Router.Addresses.IP, v => _ip = v));
+        handlers.AddRead("broadcast", () => CV.FormatIP(_broadcast) + "\n");
+        handlers.AddWrite("broadcast", Writer(Router.Addresses.IP, v => _broadcast = v));
+        handlers.AddWrite("insert", (value, errors) =>
+        {
+            var args = new Args(ClickConfigText.SpaceVec(ClickConfigText.Uncomment(value)), errors);
+            uint ip = args.Read("IP", ArgFlags.MandatoryPositional, Router.Addresses.IP, 0u);
+            ulong eth = args.Read("ETH", ArgFlags.MandatoryPositional, Router.Addresses.Ethernet, 0UL);
+            if (!args.Complete())
+            {
+                return false;
+            }
+
+            Span<byte> mac = stackalloc byte[6];
+            CV.WriteEthernet(eth, mac);
+            Insert(ip, mac, release: false);
+            return true;
+        });
+        handlers.AddWrite("delete", (value, errors) =>
+        {
+            var args = new Args(ClickConfigText.SpaceVec(ClickConfigText.Uncomment(value)), errors);
+            uint ip = args.Read("IP", ArgFlags.MandatoryPositional, Router.Addresses.IP, 0u);
+            if (!args.Complete())
+            {
+                return false;
+            }
+
+            // As Click: the entry stays, marked unknown (its address becomes FF-FF-FF-FF-FF-FF).
+            Insert(ip, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], release: false);
+            return true;
+        });
+        handlers.AddWrite("clear", (_, _) =>
+        {
+            _queries = _drops = _responses = 0;
+            Clear();
+            return true;
+        });
     }
 }
 
