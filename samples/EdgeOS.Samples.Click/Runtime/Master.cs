@@ -57,6 +57,19 @@ internal sealed class Master
         ? _simulatedNow
         : _realEpochNanoseconds + (long)((Stopwatch.GetTimestamp() - _startTicks) * (1_000_000_000.0 / Stopwatch.Frequency));
 
+    /// <summary>Moves simulated time forward by <paramref name="nanoseconds"/> (tests; the driver moves it to the next timer).</summary>
+    /// <exception cref="InvalidOperationException">The driver runs in real time.</exception>
+    internal void AdvanceSimulatedTime(long nanoseconds)
+    {
+        if (!SimulatedTime)
+        {
+            throw new InvalidOperationException("the driver runs in real time");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(nanoseconds);
+        _simulatedNow += nanoseconds;
+    }
+
     /// <summary>Task slices run so far.</summary>
     public long TaskRuns { get; private set; }
 

@@ -279,11 +279,7 @@ public sealed class ArpAndRouteHandlerTests
         Assert.Equal(["FFFFFFFFFFFF"], Drain(r, "queries"));
     }
 
-    private static void SimClock(TestRouter r, long advanceNs)
-    {
-        var field = typeof(Master).GetField("_simulatedNow", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
-        field.SetValue(r.Master, (long)field.GetValue(r.Master)! + advanceNs);
-    }
+    private static void SimClock(TestRouter r, long advanceNs) => r.Master.AdvanceSimulatedTime(advanceNs);
 
     [Fact]
     public void AddressInfoNamesGiveTheAddressAndThePrefixsBroadcast()
