@@ -118,8 +118,7 @@ public sealed class ArpAndRouteHandlerTests
     public void ArpResponderHandlerWritesInATenantChangeOnlyThatTenantsTable()
     {
         using TestRouter template = TestRouter.Create(ResponderConfig);
-        Router t0 = Router.CloneForTenant(template.Router, new Master(simulatedTime: true));
-        Router t1 = Router.CloneForTenant(template.Router, new Master(simulatedTime: true));
+        (Router t0, Router t1) = TwoTenants(template);
         Write(t0, "arp.add", "10.0.0.2 02:00:00:00:00:02");
         Write(t1, "arp.remove", "10.0.0.1/32");
         Assert.Equal("10.0.0.1/32 02-00-00-00-00-01\n10.0.0.2/32 02-00-00-00-00-02\n", Read(t0, "arp.table"));
@@ -306,8 +305,7 @@ public sealed class ArpAndRouteHandlerTests
     public void ArpQuerierHandlerWritesInATenantChangeOnlyThatTenantsTable()
     {
         using TestRouter template = TestRouter.Create(QuerierConfig);
-        Router t0 = Router.CloneForTenant(template.Router, new Master(simulatedTime: true));
-        Router t1 = Router.CloneForTenant(template.Router, new Master(simulatedTime: true));
+        (Router t0, Router t1) = TwoTenants(template);
         Write(t0, "aq.insert", "10.0.0.5 02:00:00:00:00:05");
         Write(t1, "aq.ipaddr", "10.0.0.77");
         Assert.StartsWith("10.0.0.5 1 02-00-00-00-00-05 ", Read(t0, "aq.table"), StringComparison.Ordinal);
@@ -399,12 +397,15 @@ public sealed class ArpAndRouteHandlerTests
             StringComparison.Ordinal);
 
         using TestRouter template = TestRouter.Create(RouteConfig);
-        Router t0 = Router.CloneForTenant(template.Router, new Master(simulatedTime: true));
-        Router t1 = Router.CloneForTenant(template.Router, new Master(simulatedTime: true));
+        (Router t0, Router t1) = TwoTenants(template);
         Write(t0, "rt.add", "192.168.0.0/16 1");
         Write(t1, "rt.remove", "10.0.0.0/8");
         Assert.Equal("10.0.0.0/8 - 0\n10.1.0.0/16 10.1.0.254 1\n192.168.0.0/16 - 1\n", Read(t0, "rt.table"));
         Assert.Equal("10.1.0.0/16 10.1.0.254 1\n", Read(t1, "rt.table"));
         Assert.Equal("10.0.0.0/8 - 0\n10.1.0.0/16 10.1.0.254 1", template.Read("rt.table"));
     }
+
+    /// <summary>Two tenants' routers cloned from <paramref name="template"/>, each on its own simulated-time driver.</summary>
+    private static (Router, Router) TwoTenants(TestRouter template) =>
+        (Router.CloneForTenant(template.Router, new Master(simulatedTime: true)), Router.CloneForTenant(template.Router, new Master(simulatedTime: true)));
 }

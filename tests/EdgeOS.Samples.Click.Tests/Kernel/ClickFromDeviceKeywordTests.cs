@@ -26,12 +26,7 @@ public sealed class ClickFromDeviceKeywordTests
             fd[0] -> ip :: Counter -> Discard;
             fd[1] -> other :: Counter -> Discard;
             """;
-        string output = await ClickVethPingTests.RunClickAsync(["-e", config, "-h", "ip.count", "-h", "ip.byte_count", "-h", "other.count"], () =>
-        {
-            var udp = veth.PythonInNamespace(UdpScript.Replace("TARGET", veth.HostAddress, StringComparison.Ordinal));
-            Assert.True(udp.ExitCode == 0, udp.Output + udp.Error);
-            Thread.Sleep(500);
-        });
+        string output = await RunWithUdpAsync(veth, ["-e", config, "-h", "ip.count", "-h", "ip.byte_count", "-h", "other.count"]);
         string[] lines = output.Split('\n');
         long ipCount = long.Parse(lines[1], CultureInfo.InvariantCulture);
         Assert.True(ipCount >= 5, output);
@@ -45,12 +40,7 @@ public sealed class ClickFromDeviceKeywordTests
         // IPFilter reads the IP header annotation: without FORCE_IP setting it, no packet would match.
         using VethNamespace veth = VethNamespace.Create();
         string config = $"FromDevice({veth.HostInterface}, FORCE_IP true) -> IPFilter(allow udp && dst port 9999, deny all) -> udp :: Counter -> Discard;";
-        string output = await ClickVethPingTests.RunClickAsync(["-e", config, "-h", "udp.count"], () =>
-        {
-            var udp = veth.PythonInNamespace(UdpScript.Replace("TARGET", veth.HostAddress, StringComparison.Ordinal));
-            Assert.True(udp.ExitCode == 0, udp.Output + udp.Error);
-            Thread.Sleep(500);
-        });
+        string output = await RunWithUdpAsync(veth, ["-e", config, "-h", "udp.count"]);
         Assert.Equal(5, long.Parse(output.Trim(), CultureInfo.InvariantCulture));
     }
 
@@ -60,12 +50,7 @@ public sealed class ClickFromDeviceKeywordTests
         using VethNamespace veth = VethNamespace.Create();
         veth.ExecInNamespace("ip", "neigh", "flush", "all");
         string config = $"FromDevice({veth.HostInterface}, PROTOCOL 0x0806) -> arp :: Counter -> Discard;";
-        string output = await ClickVethPingTests.RunClickAsync(["-e", config, "-h", "arp.count", "-h", "arp.byte_count"], () =>
-        {
-            var udp = veth.PythonInNamespace(UdpScript.Replace("TARGET", veth.HostAddress, StringComparison.Ordinal));
-            Assert.True(udp.ExitCode == 0, udp.Output + udp.Error);
-            Thread.Sleep(500);
-        });
+        string output = await RunWithUdpAsync(veth, ["-e", config, "-h", "arp.count", "-h", "arp.byte_count"]);
         string[] lines = output.Split('\n');
         long count = long.Parse(lines[1], CultureInfo.InvariantCulture);
         Assert.True(count >= 1, output);
@@ -84,4 +69,13 @@ public sealed class ClickFromDeviceKeywordTests
         string m = Runtime.TestRouter.Failure($"FromDevice(lo, {argument}) -> Discard;");
         Assert.Contains("config:1:   " + message, m, StringComparison.Ordinal);
     }
+
+    /// <summary>Runs click with <paramref name="arguments"/> while the namespace sends <see cref="UdpScript"/>'s datagrams to the host end; returns click's output.</summary>
+    private static Task<string> RunWithUdpAsync(VethNamespace veth, string[] arguments) =>
+        ClickVethPingTests.RunClickAsync(arguments, () =>
+        {
+            var udp = veth.PythonInNamespace(UdpScript.Replace("TARGET", veth.HostAddress, StringComparison.Ordinal));
+            Assert.True(udp.ExitCode == 0, udp.Output + udp.Error);
+            Thread.Sleep(500);
+        });
 }
