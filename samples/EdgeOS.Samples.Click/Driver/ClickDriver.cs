@@ -128,32 +128,31 @@ Multi-tenant mode (EdgeOS):
                 return false;
             }
 
+            // Click refuses an option that may be given once when it comes again.
+            bool Twice(bool given, string what)
+            {
+                if (given)
+                {
+                    stderr.Write($"click: {what} specified twice\n{Usage}");
+                }
+
+                return given;
+            }
+
             string head = option.StartsWith("--", StringComparison.Ordinal) || option.Length <= 2 ? option : option[..2];
             switch (head)
             {
                 case "-f" or "--file":
-                    if (!NeedValue(out string f))
+                    if (!NeedValue(out string f) || Twice(file is not null || expression is not null, "router configuration"))
                     {
-                        return 1;
-                    }
-
-                    if (file is not null || expression is not null)
-                    {
-                        stderr.Write("click: router configuration specified twice\n" + Usage);
                         return 1;
                     }
 
                     file = f;
                     break;
                 case "-e" or "--expression":
-                    if (!NeedValue(out string e))
+                    if (!NeedValue(out string e) || Twice(file is not null || expression is not null, "router configuration"))
                     {
-                        return 1;
-                    }
-
-                    if (file is not null || expression is not null)
-                    {
-                        stderr.Write("click: router configuration specified twice\n" + Usage);
                         return 1;
                     }
 
@@ -168,14 +167,8 @@ Multi-tenant mode (EdgeOS):
                     handlers.Add(h);
                     break;
                 case "-x" or "--exit-handler":
-                    if (!NeedValue(out string x))
+                    if (!NeedValue(out string x) || Twice(exitHandler is not null, "--exit-handler"))
                     {
-                        return 1;
-                    }
-
-                    if (exitHandler is not null)
-                    {
-                        stderr.Write("click: --exit-handler specified twice\n" + Usage);
                         return 1;
                     }
 
@@ -303,14 +296,13 @@ Multi-tenant mode (EdgeOS):
                     {
                         variables[a[..assign]] = a[(assign + 1)..];
                     }
-                    else if (file is null && expression is null)
+                    else if (Twice(file is not null || expression is not null, "router configuration"))
                     {
-                        file = a;
+                        return 1;
                     }
                     else
                     {
-                        stderr.Write("click: router configuration specified twice\n" + Usage);
-                        return 1;
+                        file = a;
                     }
 
                     break;
