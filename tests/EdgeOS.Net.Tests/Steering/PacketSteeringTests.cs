@@ -493,14 +493,7 @@ public sealed class PacketSteeringTests
 
             void Round()
             {
-                int count = sender.AllocateTransmit(frames);
-                for (int i = 0; i < count; i++)
-                {
-                    templates[i].CopyTo(sender.GetBuffer(frames[i]));
-                    frames[i] = frames[i].WithLength(templates[i].Length);
-                }
-
-                sender.Transmit(frames.AsSpan(0, count));
+                SteeringFrames.SendBatch(sender, templates, frames);
                 _ = steering.Poll();
                 foreach (SteeringConsumer consumer in (ReadOnlySpan<SteeringConsumer>)[shared, copy])
                 {

@@ -68,6 +68,22 @@ internal static class SteeringFrames
         }
     }
 
+    /// <summary>
+    /// Sends as many of <paramref name="templates"/> as <paramref name="frames"/> and the sender's free frames hold, in
+    /// one batch, allocating nothing (for the allocation tests' rounds).
+    /// </summary>
+    internal static void SendBatch(MemoryPort sender, byte[][] templates, Frame[] frames)
+    {
+        int count = sender.AllocateTransmit(frames);
+        for (int i = 0; i < count; i++)
+        {
+            templates[i].CopyTo(sender.GetBuffer(frames[i]));
+            frames[i] = frames[i].WithLength(templates[i].Length);
+        }
+
+        sender.Transmit(frames.AsSpan(0, count));
+    }
+
     /// <summary>Steers everything waiting at <paramref name="steering"/>'s port; returns how many frames it received.</summary>
     internal static int PollAll(Net.Steering.PacketSteering steering)
     {
