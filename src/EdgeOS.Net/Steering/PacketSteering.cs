@@ -411,9 +411,7 @@ public sealed class PacketSteering : IDisposable
         int[] counts = _sinkCount;
         int[] touched = _sinkTouched;
         int touchedCount = 0;
-        long malformed = 0;
-        long notSteerable = 0;
-        long noRule = 0;
+        var unmatched = default(UnmatchedCounts);
         try
         {
             for (int i = 0; i < frames.Length; i++)
@@ -428,9 +426,7 @@ public sealed class PacketSteering : IDisposable
                 int target = Classify(data, consumerCount, out uint hash);
                 if (target < 0)
                 {
-                    malformed += target == TargetMalformed ? 1 : 0;
-                    notSteerable += target == TargetNotSteerable ? 1 : 0;
-                    noRule += target == TargetNoRule ? 1 : 0;
+                    unmatched.Count(target);
                     continue;
                 }
 
@@ -452,7 +448,7 @@ public sealed class PacketSteering : IDisposable
                 counts[c] = 0;
             }
 
-            AddUnmatched(malformed, notSteerable, noRule);
+            AddUnmatched(unmatched);
             if (!port.IsDisposed)
             {
                 // The handles never left this method (the sink saw spans only): no compare-and-swap needed.
@@ -490,21 +486,38 @@ public sealed class PacketSteering : IDisposable
         return (int)(((ulong)hash * (uint)consumerCount) >> 32);
     }
 
-    private void AddUnmatched(long malformed, long notSteerable, long noRule)
+    private void AddUnmatched(in UnmatchedCounts unmatched)
     {
-        if (malformed != 0)
+        if (unmatched.Malformed != 0)
         {
-            Volatile.Write(ref _malformed, _malformed + malformed);
+            Volatile.Write(ref _malformed, _malformed + unmatched.Malformed);
         }
 
-        if (notSteerable != 0)
+        if (unmatched.NotSteerable != 0)
         {
-            Volatile.Write(ref _notSteerable, _notSteerable + notSteerable);
+            Volatile.Write(ref _notSteerable, _notSteerable + unmatched.NotSteerable);
         }
 
-        if (noRule != 0)
+        if (unmatched.NoRule != 0)
         {
-            Volatile.Write(ref _noRule, _noRule + noRule);
+            Volatile.Write(ref _noRule, _noRule + unmatched.NoRule);
+        }
+    }
+
+    /// <summary>A batch's frames no consumer got, by reason (added to the steering's counters once per batch).</summary>
+    private struct UnmatchedCounts
+    {
+        public long Malformed;
+        public long NotSteerable;
+        public long NoRule;
+
+        /// <summary>Counts one frame whose <see cref="Classify"/> target is the negative <paramref name="target"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Count(int target)
+        {
+            Malformed += target == TargetMalformed ? 1 : 0;
+            NotSteerable += target == TargetNotSteerable ? 1 : 0;
+            NoRule += target == TargetNoRule ? 1 : 0;
         }
     }
 
@@ -515,9 +528,7 @@ public sealed class PacketSteering : IDisposable
         int[] groupOf = _groupOfConsumer;
         int groups = 0;
         int giveBack = 0;
-        long malformed = 0;
-        long notSteerable = 0;
-        long noRule = 0;
+        var unmatched = default(UnmatchedCounts);
 
         // 1. Classify; copy-mode frames are copied now and their port frames given back with the unmatched ones.
         for (int i = 0; i < frames.Length; i++)
@@ -527,9 +538,7 @@ public sealed class PacketSteering : IDisposable
             int target = Classify(data, consumers.Length, out uint hash);
             if (target < 0)
             {
-                malformed += target == TargetMalformed ? 1 : 0;
-                notSteerable += target == TargetNotSteerable ? 1 : 0;
-                noRule += target == TargetNoRule ? 1 : 0;
+                unmatched.Count(target);
                 _group[i] = -1;
                 _giveBack[giveBack++] = frame;
                 continue;
@@ -613,7 +622,7 @@ public sealed class PacketSteering : IDisposable
             begin = end;
         }
 
-        AddUnmatched(malformed, notSteerable, noRule);
+        AddUnmatched(unmatched);
         if (giveBack > 0)
         {
             port.Release(_giveBack.AsSpan(0, giveBack));
