@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using EdgeOS.Net.Bpf;
+using EdgeOS.Net.Bpf.Internal;
+using EdgeOS.Net.Internal;
 
 namespace EdgeOS.Net.Scenario;
 
@@ -25,9 +28,7 @@ namespace EdgeOS.Net.Scenario;
 /// </remarks>
 internal static unsafe partial class LiveFrameSender
 {
-    private const int BpfProgLoad = 5;
     private const int BpfProgTestRun = 10;
-    private const uint BpfProgTypeXdp = 6;
     private const uint BpfFTestXdpLiveFrames = 1u << 1;
     private const int FunctionRedirect = 23;   // BPF_FUNC_redirect
     private const uint XdpRedirect = 4;
@@ -36,19 +37,6 @@ internal static unsafe partial class LiveFrameSender
     // enough and the source port changes between calls.
     private const uint Repeat = 1 << 18;
     private const uint BatchSize = 64;
-
-    /// <summary>bpf_attr for BPF_PROG_LOAD, the fields used (the rest stays zero).</summary>
-    [StructLayout(LayoutKind.Explicit, Size = 128)]
-    private struct ProgramLoadAttribute
-    {
-        [FieldOffset(0)] public uint ProgramType;
-        [FieldOffset(4)] public uint InstructionCount;
-        [FieldOffset(8)] public ulong Instructions;
-        [FieldOffset(16)] public ulong License;
-        [FieldOffset(24)] public uint LogLevel;
-        [FieldOffset(28)] public uint LogSize;
-        [FieldOffset(32)] public ulong LogBuffer;
-    }
 
     /// <summary>bpf_attr's "test" member (BPF_PROG_TEST_RUN), all of it up to batch_size.</summary>
     [StructLayout(LayoutKind.Explicit, Size = 80)]
@@ -73,19 +61,32 @@ internal static unsafe partial class LiveFrameSender
 
     internal static int Run(string interfaceName, byte[] template, double seconds)
     {
-        uint ifindex = IfNameToIndex(interfaceName);
+        uint ifindex = Interop.Sock.IfNameToIndex(interfaceName);
         if (ifindex == 0)
         {
             Console.Error.WriteLine($"sender: no interface {interfaceName} in this namespace (errno {Marshal.GetLastPInvokeError()})");
             return 1;
         }
 
-        int programFd = LoadRedirectProgram(ifindex);
-        if (programFd < 0)
+        FileDescriptorHandle program;
+        try
         {
+            program = LoadRedirectProgram(ifindex);
+        }
+        catch (Exception e) when (e is BpfVerifierException or NetPrivilegeException or IOException)
+        {
+            Console.Error.WriteLine($"sender: BPF_PROG_LOAD failed: {e.Message}");
             return 1;
         }
 
+        using (program)
+        {
+            return Send(interfaceName, program.Fd, template, seconds);
+        }
+    }
+
+    private static int Send(string interfaceName, int programFd, byte[] template, double seconds)
+    {
         byte* frame = (byte*)NativeMemory.Alloc((nuint)template.Length);
         template.CopyTo(new Span<byte>(frame, template.Length));
         long sent = 0;
@@ -109,7 +110,7 @@ internal static unsafe partial class LiveFrameSender
                 Flags = BpfFTestXdpLiveFrames,
                 BatchSize = BatchSize,
             };
-            long result = Bpf(BpfProgTestRun, &attribute, (uint)sizeof(TestRunAttribute));
+            long result = Interop.Bpf.Syscall(Interop.Bpf.SyscallNumber, BpfProgTestRun, &attribute, sizeof(TestRunAttribute));
             calls++;
             if (result != 0)
             {
@@ -131,62 +132,18 @@ internal static unsafe partial class LiveFrameSender
 
         double elapsed = clock.Elapsed.TotalSeconds;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sender (XDP live frames, bpf_redirect to {interfaceName}, repeat {Repeat}, batch {BatchSize}): {sent} frames run in {elapsed:F2} s = {sent / elapsed:F0} frames/s, {calls} calls, {failures} failed (last errno {lastErrno}); veth drops what its ring cannot take"));
-        _ = Close(programFd);
         NativeMemory.Free(frame);
         return 0;
     }
 
-    /// <summary>Loads <c>r1 = ifindex; r2 = 0; call bpf_redirect; exit</c> as an XDP program.</summary>
-    private static int LoadRedirectProgram(uint ifindex)
+    /// <summary>Loads <c>r1 = ifindex; r2 = 0; call bpf_redirect; exit</c> as an XDP program (EdgeOS.Net's assembler and loader).</summary>
+    private static FileDescriptorHandle LoadRedirectProgram(uint ifindex)
     {
-        // struct bpf_insn: code (1 byte), dst_reg:4 | src_reg:4 (1 byte), off (2 bytes), imm (4 bytes).
-        ulong* instructions = stackalloc ulong[4];
-        instructions[0] = Instruction(0xb7, 1, ifindex);                  // BPF_ALU64 | BPF_MOV | BPF_K: r1 = ifindex
-        instructions[1] = Instruction(0xb7, 2, 0);                        // r2 = 0 (flags)
-        instructions[2] = Instruction(0x85, 0, FunctionRedirect);         // BPF_JMP | BPF_CALL: r0 = bpf_redirect(r1, r2)
-        instructions[3] = Instruction(0x95, 0, 0);                        // BPF_JMP | BPF_EXIT: return r0
-        byte* license = stackalloc byte[] { (byte)'G', (byte)'P', (byte)'L', 0 };
-        const int LogSize = 1 << 16;
-        byte* log = (byte*)NativeMemory.AllocZeroed(LogSize);
-        var attribute = new ProgramLoadAttribute
-        {
-            ProgramType = BpfProgTypeXdp,
-            InstructionCount = 4,
-            Instructions = (ulong)instructions,
-            License = (ulong)license,
-            LogLevel = 1,
-            LogSize = LogSize,
-            LogBuffer = (ulong)log,
-        };
-        int fd = (int)Bpf(BpfProgLoad, &attribute, (uint)sizeof(ProgramLoadAttribute));
-        if (fd < 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            string text = Marshal.PtrToStringUTF8((nint)log) ?? string.Empty;
-            Console.Error.WriteLine($"sender: BPF_PROG_LOAD failed (errno {errno}): {text}");
-        }
-
-        NativeMemory.Free(log);
-        return fd;
+        var asm = new BpfAssembler();
+        asm.Mov(BpfRegister.R1, (int)ifindex);
+        asm.Mov(BpfRegister.R2, 0);             // flags
+        asm.Call(FunctionRedirect);             // r0 = bpf_redirect(r1, r2)
+        asm.Exit();
+        return BpfSyscalls.LoadXdpProgram(asm.Build(), "edgeos-live-tx");
     }
-
-    private static ulong Instruction(byte code, int destination, uint immediate) =>
-        code | ((ulong)(destination & 0xF) << 8) | ((ulong)immediate << 32);
-
-    private static long Bpf(int command, void* attribute, uint size) =>
-        Syscall(RuntimeInformation.ProcessArchitecture switch
-        {
-            Architecture.X64 => 321,
-            Architecture.Arm64 => 280,
-            _ => throw new PlatformNotSupportedException("bpf(2) syscall number known for x86-64 and arm64 only"),
-        }, command, attribute, size);
-
-    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
-    private static partial long Syscall(long number, int command, void* attribute, uint size);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "if_nametoindex", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial uint IfNameToIndex(string name);
 }
