@@ -38,15 +38,15 @@ internal static unsafe partial class BatchSocketReceiver
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         int fd = (int)socket.Handle;
         int bufferBytes = 16 << 20;
-        _ = SetSockOpt(fd, SolSocket, SoRcvBufForce, &bufferBytes, sizeof(int));
+        _ = Interop.Sock.SetSockOpt(fd, SolSocket, SoRcvBufForce, &bufferBytes, sizeof(int));
         if (mode == "busy")
         {
             int usec = 200;
             int one = 1;
             int budget = Batch;
-            if (SetSockOpt(fd, SolSocket, SoBusyPoll, &usec, sizeof(int)) != 0
-                || SetSockOpt(fd, SolSocket, SoPreferBusyPoll, &one, sizeof(int)) != 0
-                || SetSockOpt(fd, SolSocket, SoBusyPollBudget, &budget, sizeof(int)) != 0)
+            if (Interop.Sock.SetSockOpt(fd, SolSocket, SoBusyPoll, &usec, sizeof(int)) != 0
+                || Interop.Sock.SetSockOpt(fd, SolSocket, SoPreferBusyPoll, &one, sizeof(int)) != 0
+                || Interop.Sock.SetSockOpt(fd, SolSocket, SoBusyPollBudget, &budget, sizeof(int)) != 0)
             {
                 Console.Error.WriteLine($"socket: busy-poll options refused (errno {Marshal.GetLastPInvokeError()})");
                 return 1;
@@ -114,9 +114,6 @@ internal static unsafe partial class BatchSocketReceiver
 
         return -1;
     }
-
-    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
-    private static partial int SetSockOpt(int fd, int level, int name, void* value, int valueLength);
 
     [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
     private static partial int ReceiveMMsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);

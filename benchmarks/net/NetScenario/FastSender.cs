@@ -40,8 +40,8 @@ internal static unsafe partial class FastSender
     // An AF_PACKET raw socket and the interface's index; false (after saying why) if either fails.
     private static bool OpenPacketSocket(string interfaceName, out int fd, out int ifindex)
     {
-        ifindex = (int)IfNameToIndex(interfaceName);
-        fd = Socket(AfPacket, SockRaw, 0);
+        ifindex = (int)Interop.Sock.IfNameToIndex(interfaceName);
+        fd = Interop.Sock.Socket(AfPacket, SockRaw, 0);
         if (fd < 0 || ifindex == 0)
         {
             Console.Error.WriteLine($"sender: socket/ifindex failed (errno {Marshal.GetLastPInvokeError()})");
@@ -60,10 +60,10 @@ internal static unsafe partial class FastSender
 
         int one = 1;
         int sendBuffer = SendBufferBytes;
-        _ = SetSockOpt(fd, SolPacket, PacketQdiscBypass, &one, sizeof(int));
-        _ = SetSockOpt(fd, SolSocket, SoSndBufForce, &sendBuffer, sizeof(int));
+        _ = Interop.Sock.SetSockOpt(fd, SolPacket, PacketQdiscBypass, &one, sizeof(int));
+        _ = Interop.Sock.SetSockOpt(fd, SolSocket, SoSndBufForce, &sendBuffer, sizeof(int));
         var address = new SockAddrLl { Family = AfPacket, IfIndex = ifindex };
-        if (Bind(fd, &address, sizeof(SockAddrLl)) != 0)
+        if (Interop.Sock.Bind(fd, &address, sizeof(SockAddrLl)) != 0)
         {
             Console.Error.WriteLine($"sender: bind failed (errno {Marshal.GetLastPInvokeError()})");
             return 1;
@@ -101,7 +101,7 @@ internal static unsafe partial class FastSender
         }
 
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sender (sendmmsg x{Batch}): {sent} frames in {clock.Elapsed.TotalSeconds:F2} s = {sent / clock.Elapsed.TotalSeconds:F0} frames/s, {calls} calls"));
-        _ = Close(fd);
+        _ = Interop.Sock.Close(fd);
         NativeMemory.Free(messages);
         NativeMemory.Free(iov);
         NativeMemory.Free(frames);
@@ -136,11 +136,11 @@ internal static unsafe partial class FastSender
         int sendBuffer = SendBufferBytes;
         var request = new TPacketRequest { BlockSize = BlockSize, BlockCount = RingFrames * FrameSize / BlockSize, FrameSize = FrameSize, FrameCount = RingFrames };
         var address = new SockAddrLl { Family = AfPacket, IfIndex = ifindex };
-        if (SetSockOpt(fd, SolPacket, PacketQdiscBypass, &one, sizeof(int)) != 0
-            || SetSockOpt(fd, SolSocket, SoSndBufForce, &sendBuffer, sizeof(int)) != 0
-            || SetSockOpt(fd, SolPacket, PacketVersion, &version, sizeof(int)) != 0
-            || SetSockOpt(fd, SolPacket, PacketTxRing, &request, sizeof(TPacketRequest)) != 0
-            || Bind(fd, &address, sizeof(SockAddrLl)) != 0)
+        if (Interop.Sock.SetSockOpt(fd, SolPacket, PacketQdiscBypass, &one, sizeof(int)) != 0
+            || Interop.Sock.SetSockOpt(fd, SolSocket, SoSndBufForce, &sendBuffer, sizeof(int)) != 0
+            || Interop.Sock.SetSockOpt(fd, SolPacket, PacketVersion, &version, sizeof(int)) != 0
+            || Interop.Sock.SetSockOpt(fd, SolPacket, PacketTxRing, &request, sizeof(TPacketRequest)) != 0
+            || Interop.Sock.Bind(fd, &address, sizeof(SockAddrLl)) != 0)
         {
             Console.Error.WriteLine($"sender: TX_RING set-up failed (errno {Marshal.GetLastPInvokeError()})");
             return 1;
@@ -211,7 +211,7 @@ internal static unsafe partial class FastSender
 
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sender (TX_RING x{RingFrames}): {sent} frames in {clock.Elapsed.TotalSeconds:F2} s = {sent / clock.Elapsed.TotalSeconds:F0} frames/s, {calls} calls, {errors} wrong-format"));
         _ = Munmap(ring, length);
-        _ = Close(fd);
+        _ = Interop.Sock.Close(fd);
         return 0;
     }
 
@@ -235,21 +235,6 @@ internal static unsafe partial class FastSender
     [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
     private static partial int Munmap(void* address, nuint length);
 
-    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
-    private static partial int Socket(int domain, int type, int protocol);
-
-    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
-    private static partial int Bind(int fd, void* address, int addressLength);
-
-    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
-    private static partial int SetSockOpt(int fd, int level, int name, void* value, int valueLength);
-
     [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
     private static partial int SendMMsg(int fd, MMsgHdr* messages, uint count, int flags);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "if_nametoindex", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial uint IfNameToIndex(string name);
 }
