@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Reflection.Emit;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -11,13 +13,30 @@ namespace EdgeOS.Samples.Click.Classification;
 /// match ends after at most <see cref="InstructionCount"/> tests. Identical (test, yes, no) instructions are shared,
 /// and a test whose two branches lead to the same place is left out.
 /// </summary>
+/// <remarks>
+/// Where the runtime can generate code (<see cref="RuntimeFeature.IsDynamicCodeSupported"/>), a program of at most
+/// <see cref="NativeInstructionsMax"/> tests is also turned into a method of its own (a dynamic method, compiled by
+/// the JIT like any other): every test becomes straight-line code with its offset, mask and value as constants and its
+/// jumps as branches, as a BPF JIT does with a filter. <see cref="Match"/> runs that method; the interpreter
+/// (<see cref="MatchInterpreted"/>) runs larger programs, and elsewhere. Both give the same result for every packet.
+/// </remarks>
 internal sealed class ClassifierProgram
 {
     /// <summary>Most instructions a program may have (a bound on configuration size; Click has none, we need one).</summary>
     public const int InstructionsMax = 1 << 20;
 
+    /// <summary>Most instructions a program may have to be compiled to a method (a bound on generated code size).</summary>
+    public const int NativeInstructionsMax = 4096;
+
+    private static readonly MethodInfo s_evaluate = typeof(FieldTest).GetMethod(
+        nameof(FieldTest.Evaluate),
+        BindingFlags.Public | BindingFlags.Static,
+        [typeof(FieldBase), typeof(int), typeof(uint), typeof(uint), typeof(FieldOperation), typeof(int), typeof(int), typeof(ReadOnlySpan<byte>), typeof(int)])
+        ?? throw new InvalidOperationException("FieldTest.Evaluate not found");
+
     private readonly Instruction[] _instructions;
     private readonly int _entry;
+    private readonly MatchFunction? _native;
 
     private ClassifierProgram(Instruction[] instructions, int entry, int outputCount, IReadOnlyList<ClassifierExpression?> patterns)
     {
@@ -25,7 +44,13 @@ internal sealed class ClassifierProgram
         _entry = entry;
         OutputCount = outputCount;
         Patterns = patterns;
+        _native = RuntimeFeature.IsDynamicCodeSupported && instructions.Length <= NativeInstructionsMax ? Emit(instructions, entry) : null;
     }
+
+    private delegate int MatchFunction(ReadOnlySpan<byte> packet, int networkHeaderOffset);
+
+    /// <summary>Whether <see cref="Match"/> runs the program as a generated method (otherwise it interprets it).</summary>
+    public bool IsNative => _native is not null;
 
     /// <summary>Number of output ports the element has.</summary>
     public int OutputCount { get; }
@@ -90,7 +115,12 @@ internal sealed class ClassifierProgram
     /// drops). IP tests read the IP header at <paramref name="networkHeaderOffset"/> (a negative offset fails them).
     /// Allocates nothing; reads are bounds-checked and a test on missing bytes is false.
     /// </summary>
-    public int Match(ReadOnlySpan<byte> packet, int networkHeaderOffset)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Match(ReadOnlySpan<byte> packet, int networkHeaderOffset) =>
+        _native is { } native ? native(packet, networkHeaderOffset) : MatchInterpreted(packet, networkHeaderOffset);
+
+    /// <summary><see cref="Match"/> by the interpreter: one test after the other from the instruction array.</summary>
+    public int MatchInterpreted(ReadOnlySpan<byte> packet, int networkHeaderOffset)
     {
         int target = _entry;
         ref Instruction first = ref MemoryMarshal.GetArrayDataReference(_instructions);
@@ -123,6 +153,57 @@ internal sealed class ClassifierProgram
         return text.ToString();
 
         static string Target(int target) => target >= 0 ? "step " + target : target == -1 ? "[X]" : "[" + (-target - 2) + "]";
+    }
+
+    // The program as IL: per instruction a call of FieldTest.Evaluate with the test's fields as constants (the JIT
+    // inlines it and folds the base and operation cases away), then a branch to the yes or no target; a result
+    // target returns the output.
+    private static MatchFunction Emit(Instruction[] instructions, int entry)
+    {
+        var method = new DynamicMethod("ClassifierMatch", typeof(int), [typeof(ReadOnlySpan<byte>), typeof(int)], typeof(ClassifierProgram).Module, skipVisibility: true);
+        ILGenerator il = method.GetILGenerator();
+        Label[] labels = new Label[instructions.Length];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            labels[i] = il.DefineLabel();
+        }
+
+        Jump(il, labels, entry);
+        for (int i = 0; i < instructions.Length; i++)
+        {
+            Instruction instruction = instructions[i];
+            il.MarkLabel(labels[i]);
+            il.Emit(OpCodes.Ldc_I4, (int)instruction.Base);
+            il.Emit(OpCodes.Ldc_I4, instruction.Offset);
+            il.Emit(OpCodes.Ldc_I4, unchecked((int)instruction.Mask));
+            il.Emit(OpCodes.Ldc_I4, unchecked((int)instruction.Value));
+            il.Emit(OpCodes.Ldc_I4, (int)instruction.Operation);
+            il.Emit(OpCodes.Ldc_I4, (int)instruction.Shift);
+            il.Emit(OpCodes.Ldc_I4, instruction.NeededBytes);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Call, s_evaluate);
+            Label yes = il.DefineLabel();
+            il.Emit(OpCodes.Brtrue, yes);
+            Jump(il, labels, instruction.No);
+            il.MarkLabel(yes);
+            Jump(il, labels, instruction.Yes);
+        }
+
+        return method.CreateDelegate<MatchFunction>();
+
+        static void Jump(ILGenerator il, Label[] labels, int target)
+        {
+            if (target >= 0)
+            {
+                il.Emit(OpCodes.Br, labels[target]);
+            }
+            else
+            {
+                il.Emit(OpCodes.Ldc_I4, -target - 2);
+                il.Emit(OpCodes.Ret);
+            }
+        }
     }
 
     private static ClassifierProgram Build(List<(ClassifierExpression Expression, int Output)> rules, int outputCount)

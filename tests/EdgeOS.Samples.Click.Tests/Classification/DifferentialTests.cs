@@ -39,6 +39,7 @@ public sealed class DifferentialTests
             }
 
             ClassifierProgram program = ClassifierProgram.CompileIPClassifier(patterns);
+            Assert.True(program.IsNative);
             for (int p = 0; p < 40; p++)
             {
                 int length = RandomPacket(random, buffer);
@@ -46,7 +47,8 @@ public sealed class DifferentialTests
                 ReadOnlySpan<byte> packet = buffer.AsSpan(0, length);
                 int expected = Reference(program, packet, nh);
                 int actual = program.Match(packet, nh);
-                Assert.True(expected == actual, $"patterns [{string.Join(", ", patterns)}] packet {Convert.ToHexString(packet)} nh {nh}: expected {expected}, compiled {actual}");
+                int interpreted = program.MatchInterpreted(packet, nh);
+                Assert.True(expected == actual && expected == interpreted, $"patterns [{string.Join(", ", patterns)}] packet {Convert.ToHexString(packet)} nh {nh}: expected {expected}, generated method {actual}, interpreter {interpreted}");
                 checkedPackets++;
             }
         }
@@ -69,6 +71,7 @@ public sealed class DifferentialTests
             }
 
             ClassifierProgram program = ClassifierProgram.CompileClassifier(patterns);
+            Assert.True(program.IsNative);
             for (int p = 0; p < 40; p++)
             {
                 // Mostly small byte values so that equality clauses sometimes hold.
@@ -79,9 +82,33 @@ public sealed class DifferentialTests
                 }
 
                 ReadOnlySpan<byte> packet = buffer.AsSpan(0, length);
-                Assert.Equal(Reference(program, packet, 0), program.Match(packet, 0));
+                int expected = Reference(program, packet, 0);
+                Assert.Equal(expected, program.Match(packet, 0));
+                Assert.Equal(expected, program.MatchInterpreted(packet, 0));
             }
         }
+    }
+
+    [Fact]
+    public void ProgramsAboveTheGeneratedCodeBoundAreInterpretedWithTheSameResults()
+    {
+        // One test per pattern: 4100 destination hosts are more instructions than a generated method may have.
+        var patterns = new string[ClassifierProgram.NativeInstructionsMax + 4];
+        for (int i = 0; i < patterns.Length; i++)
+        {
+            patterns[i] = $"dst host 10.{i >> 16}.{(i >> 8) & 0xFF}.{i & 0xFF}";
+        }
+
+        ClassifierProgram big = ClassifierProgram.CompileIPClassifier(patterns);
+        Assert.True(big.InstructionCount > ClassifierProgram.NativeInstructionsMax);
+        Assert.False(big.IsNative);
+        Assert.Equal(4099, big.Match(TestPackets.Udp("10.9.9.9", "10.0.16.3", 1, 2), TestPackets.IpOffset));
+        Assert.Equal(0, big.Match(TestPackets.Udp("10.9.9.9", "10.0.0.0", 1, 2), TestPackets.IpOffset));
+        Assert.Equal(-1, big.Match(TestPackets.Udp("10.9.9.9", "10.1.0.0", 1, 2), TestPackets.IpOffset));
+
+        ClassifierProgram small = ClassifierProgram.CompileIPClassifier(patterns[..8]);
+        Assert.True(small.IsNative);
+        Assert.Equal(7, small.Match(TestPackets.Udp("10.9.9.9", "10.0.0.7", 1, 2), TestPackets.IpOffset));
     }
 
     private static int Reference(ClassifierProgram program, ReadOnlySpan<byte> packet, int nh)
