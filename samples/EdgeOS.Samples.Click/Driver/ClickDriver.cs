@@ -763,12 +763,15 @@ Multi-tenant mode (EdgeOS):
         bool glob = false;
         foreach (string spec in specs)
         {
-            int dot = spec.LastIndexOf('.');
+            // As click: the first dot ends the element name, and everything after it is the handler name, spaces and
+            // all: "-h r.lookup 10.0.0.1" asks for a handler called "lookup 10.0.0.1", which does not exist. A handler
+            // that takes a parameter is read with none (Router.CallRead).
+            int dot = spec.IndexOf('.', StringComparison.Ordinal);
             if (dot < 0)
             {
                 // Click's wording for the router's own handlers: "no 'H' handler", "'H' is a write handler".
                 Handler? global = router.GlobalHandlers.Find(spec);
-                if (global is null || global.Read is null)
+                if (global is null || !global.IsReadable)
                 {
                     stderr.Write(global is null ? $"click: no '{spec}' handler\n" : $"click: '{spec}' is a write handler\n");
                     ok = false;
@@ -788,7 +791,7 @@ Multi-tenant mode (EdgeOS):
                 bool any = false;
                 foreach (Element e in router.Elements)
                 {
-                    if (regex.IsMatch(e.Name) && router.HandlersOf(e).Find(handler) is { Read: not null })
+                    if (regex.IsMatch(e.Name) && router.HandlersOf(e).Find(handler) is { IsReadable: true })
                     {
                         calls.Add((e, handler));
                         any = true;
@@ -820,7 +823,7 @@ Multi-tenant mode (EdgeOS):
                 glob = true;
                 foreach (Element e in ofClass)
                 {
-                    if (router.HandlersOf(e).Find(handler) is { Read: not null })
+                    if (router.HandlersOf(e).Find(handler) is { IsReadable: true })
                     {
                         calls.Add((e, handler));
                     }
@@ -837,7 +840,7 @@ Multi-tenant mode (EdgeOS):
                 continue;
             }
 
-            if (h.Read is null)
+            if (!h.IsReadable)
             {
                 stderr.Write($"click: '{spec}' is a write handler\n");
                 ok = false;
