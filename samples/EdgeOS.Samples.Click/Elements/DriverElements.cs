@@ -364,7 +364,7 @@ internal sealed class DriverManager : InstructionRunner
 /// <c>stop</c>; <c>$VAR</c>, <c>$args</c>, <c>$1</c>.., <c>$#</c> and <c>$(HANDLER [PARAM])</c> are substituted, and
 /// <c>print</c> of text that starts with a letter prints a read handler's value. Read handlers with a parameter:
 /// <c>run</c> (also writable), <c>add</c>, <c>sub</c>, <c>mul</c>, <c>div</c>, <c>idiv</c>, <c>eq</c>, <c>ne</c>,
-/// <c>gt</c>, <c>ge</c>, <c>lt</c>, <c>le</c>, <c>not</c>, <c>first</c> (Click's <c>sprintf</c> is not provided).
+/// <c>gt</c>, <c>ge</c>, <c>lt</c>, <c>le</c>, <c>not</c>, <c>first</c>, <c>sprintf</c>.
 /// </summary>
 internal sealed class Script : InstructionRunner
 {
@@ -570,6 +570,7 @@ internal sealed class Script : InstructionRunner
         }
 
         handlers.AddReadParam("not", (parameter, errors) => CV.Bool(parameter, out bool b, out _) ? (b ? "false" : "true") : Fail(errors, "syntax error"));
+        handlers.AddReadParam("sprintf", (parameter, errors) => ScriptArithmetic.Sprintf(parameter) ?? Fail(errors, "syntax error"));
         handlers.AddReadParam("first", (parameter, _) =>
         {
             string rest = parameter;
@@ -684,6 +685,198 @@ internal static class ScriptArithmetic
             _ => c >= 0,
         };
         return result ? "true" : "false";
+    }
+
+    /// <summary>
+    /// Script's <c>sprintf FORMAT ARGS...</c>: FORMAT (unquoted) is C's printf format with the conversions Click allows,
+    /// <c>d i u o x X s %</c>, flags <c>0 # - space +</c>, a width or <c>*</c>, a precision or <c>.*</c>, and the size
+    /// letters <c>h l ll L q</c> (<c>h</c> narrows to 16 bits; integers are 64 bits otherwise). Each conversion takes the
+    /// next space-separated argument. Null (Click's <c>syntax error</c>) for a bad conversion, a missing or bad argument,
+    /// or arguments left over.
+    /// </summary>
+    public static string? Sprintf(string parameter)
+    {
+        string rest = parameter;
+        string format = ClickConfigText.Unquote(ClickConfigText.ShiftSpaceVec(ref rest));
+        var sb = new System.Text.StringBuilder();
+        int i = 0;
+        while (i < format.Length)
+        {
+            char c = format[i++];
+            if (c != '%')
+            {
+                sb.Append(c);
+                continue;
+            }
+
+            string flags = string.Empty;
+            while (i < format.Length && format[i] is '0' or '#' or '-' or ' ' or '+')
+            {
+                flags += format[i++];
+            }
+
+            int width = 0;
+            if (i < format.Length && format[i] == '*')
+            {
+                i++;
+                if (!TryInteger(ClickConfigText.ShiftSpaceVec(ref rest), out long w) || w > 4096 || w < -4096)
+                {
+                    return null;
+                }
+
+                if (w < 0)
+                {
+                    flags += '-';
+                }
+
+                width = (int)Math.Abs(w);
+            }
+            else
+            {
+                while (i < format.Length && char.IsAsciiDigit(format[i]) && width < 4096)
+                {
+                    width = (width * 10) + (format[i++] - '0');
+                }
+            }
+
+            int precision = -1;
+            if (i < format.Length && format[i] == '.')
+            {
+                i++;
+                precision = 0;
+                if (i < format.Length && format[i] == '*')
+                {
+                    i++;
+                    if (!TryInteger(ClickConfigText.ShiftSpaceVec(ref rest), out long pr) || pr < 0 || pr > 4096)
+                    {
+                        return null;
+                    }
+
+                    precision = (int)pr;
+                }
+                else
+                {
+                    while (i < format.Length && char.IsAsciiDigit(format[i]) && precision < 4096)
+                    {
+                        precision = (precision * 10) + (format[i++] - '0');
+                    }
+                }
+            }
+
+            bool narrow = false;
+            while (i < format.Length && format[i] is 'h' or 'l' or 'L' or 'q')
+            {
+                narrow = format[i++] == 'h';
+            }
+
+            if (i >= format.Length)
+            {
+                return null;
+            }
+
+            char conversion = format[i++];
+            string? piece = conversion switch
+            {
+                '%' => "%",
+                'd' or 'i' or 'u' or 'o' or 'x' or 'X' => FormatInteger(ClickConfigText.ShiftSpaceVec(ref rest), conversion, flags, precision, narrow),
+                's' => ClickConfigText.TryParseString(ClickConfigText.ShiftSpaceVec(ref rest), out string str)
+                    ? (precision >= 0 && precision < str.Length ? str[..precision] : str)
+                    : null,
+                _ => null,
+            };
+            if (piece is null)
+            {
+                return null;
+            }
+
+            if (conversion != '%' && piece.Length < width)
+            {
+                bool zeroPad = flags.Contains('0', StringComparison.Ordinal) && !flags.Contains('-', StringComparison.Ordinal)
+                    && conversion != 's' && precision < 0;
+                if (flags.Contains('-', StringComparison.Ordinal))
+                {
+                    piece = piece.PadRight(width);
+                }
+                else if (zeroPad)
+                {
+                    int signEnd = piece.StartsWith("0x", StringComparison.Ordinal) || piece.StartsWith("0X", StringComparison.Ordinal) ? 2
+                        : piece.Length > 0 && piece[0] is '-' or '+' or ' ' ? 1 : 0;
+                    piece = piece[..signEnd] + new string('0', width - piece.Length) + piece[signEnd..];
+                }
+                else
+                {
+                    piece = piece.PadLeft(width);
+                }
+            }
+
+            sb.Append(piece);
+        }
+
+        return ClickConfigText.SpaceVec(rest).Count == 0 ? sb.ToString() : null;
+    }
+
+    private static string? FormatInteger(string word, char conversion, string flags, int precision, bool narrow)
+    {
+        // Signed conversions read a signed integer, unsigned ones an unsigned integer (no minus sign), as Click's cp_integer.
+        long v;
+        if (conversion is 'd' or 'i')
+        {
+            if (!TryInteger(word, out v))
+            {
+                return null;
+            }
+        }
+        else if (CV.TryParseInteger(word, out ulong unsignedValue))
+        {
+            v = unchecked((long)unsignedValue);
+        }
+        else
+        {
+            return null;
+        }
+
+        string sign = string.Empty;
+        string digits;
+        if (conversion is 'd' or 'i')
+        {
+            long n = narrow ? (short)v : v;
+            sign = n < 0 ? "-" : flags.Contains('+', StringComparison.Ordinal) ? "+" : flags.Contains(' ', StringComparison.Ordinal) ? " " : string.Empty;
+            digits = n < 0 ? ((ulong)(-(n + 1)) + 1).ToString(CultureInfo.InvariantCulture) : n.ToString(CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            ulong u = narrow ? (ushort)v : unchecked((ulong)v);
+            digits = conversion switch
+            {
+                'u' => u.ToString(CultureInfo.InvariantCulture),
+                'o' => Convert.ToString(unchecked((long)u), 8),
+                'x' => u.ToString("x", CultureInfo.InvariantCulture),
+                _ => u.ToString("X", CultureInfo.InvariantCulture),
+            };
+        }
+
+        if (precision == 0 && digits == "0")
+        {
+            digits = string.Empty;
+        }
+        else if (precision > digits.Length)
+        {
+            digits = new string('0', precision - digits.Length) + digits;
+        }
+
+        if (flags.Contains('#', StringComparison.Ordinal))
+        {
+            if (conversion == 'o' && !digits.StartsWith('0'))
+            {
+                digits = "0" + digits;
+            }
+            else if (conversion is 'x' or 'X' && v != 0)
+            {
+                sign = conversion == 'x' ? "0x" : "0X";
+            }
+        }
+
+        return sign + digits;
     }
 
     /// <summary>Click's integer syntax (decimal, <c>0x</c> hexadecimal, leading-0 octal, <c>0b</c> binary), signed, 64 bits.</summary>

@@ -100,6 +100,13 @@ public sealed class ParamHandlerTests
     [InlineData("gt -1 -2", "true")]
     [InlineData("not false", "true")]
     [InlineData("first a b c", "a")]
+    [InlineData("sprintf \"%05x\" 127", "0007f")]
+    [InlineData("sprintf \"%s=%d;\" a -5", "a=-5;")]
+    [InlineData("sprintf \"%-4s|%4s|\" ab cd", "ab  |  cd|")]
+    [InlineData("sprintf \"%+.3d %#o %#X\" 7 8 255", "+007 010 0XFF")]
+    [InlineData("sprintf \"%*d|%.*s\" 5 42 2 \"xyz\"", "   42|xy")]
+    [InlineData("sprintf \"%hd %hu 100%%\" 65535 65537", "-1 1 100%")]
+    [InlineData("sprintf \"%05d\" -42", "-0042")]
     public void ScriptArithmeticHandlersFollowClicksRules(string call, string expected)
     {
         using TestRouter r = TestRouter.Create("s :: Script(TYPE PASSIVE);");
@@ -113,6 +120,10 @@ public sealed class ParamHandlerTests
     [InlineData("eq", "1", "expected two numbers")]
     [InlineData("eq", "1 2 3", "expected two numbers")]
     [InlineData("not", "maybe", "syntax error")]
+    [InlineData("sprintf", "\"%d\"", "syntax error")]
+    [InlineData("sprintf", "\"%d\" 1 2", "syntax error")]
+    [InlineData("sprintf", "\"%u\" -1", "syntax error")]
+    [InlineData("sprintf", "\"%q\" 1", "syntax error")]
     public void ScriptArithmeticHandlersRefuseBadParameters(string handler, string parameter, string message)
     {
         using TestRouter r = TestRouter.Create("s :: Script(TYPE PASSIVE);");
