@@ -729,19 +729,37 @@ Multi-tenant mode (EdgeOS):
     }
 
     /// <summary>
-    /// <c>-x ELEMENT.H</c> (<c>--exit-handler</c>): click's exit status is the value of read handler H: an integer as is,
-    /// a boolean true as 0 and false as 1; anything else is <c>exit handler value should be integer</c> and status -1,
-    /// as is a handler that cannot be read.
+    /// <c>-x ELEMENT.H [PARAM]</c> (<c>--exit-handler</c>): click's exit status is the value of read handler H, called as
+    /// click calls it, through HandlerCall: the first word names the handler and the rest is its parameter, and the
+    /// errors are HandlerCall's (<c>no 'd.x' read handler</c>, <c>read handler 'c.count' does not take parameters</c>,
+    /// the handler's own). An integer value is the status as is, a boolean true 0 and false 1; anything else is
+    /// <c>exit handler value should be integer</c> and status -1, as is any error.
     /// </summary>
     private static int ExitHandlerStatus(Router router, string spec, TextWriter stderr)
     {
-        var value = new StringWriter { NewLine = "\n" };
-        if (!CallHandlers(router, [spec], value, stderr, printNames: false))
+        string parameter = spec;
+        string name = ClickConfigText.ShiftSpaceVec(ref parameter);
+        int dot = name.IndexOf('.', StringComparison.Ordinal);
+        Element? element = null;
+        if (dot >= 0 && (element = router.Find(name[..dot])) is null)
+        {
+            stderr.Write($"click: no element named '{name[..dot]}'\n");
+            return -1;
+        }
+
+        var errors = new ElementErrors();
+        string? value = router.CallRead(element, dot >= 0 ? name[(dot + 1)..] : name, parameter, errors);
+        foreach (string m in errors.Messages)
+        {
+            stderr.Write($"click: {m}\n");
+        }
+
+        if (value is null || errors.HasErrors)
         {
             return -1;
         }
 
-        string text = ClickConfigText.Uncomment(value.ToString());
+        string text = ClickConfigText.Uncomment(value);
         if (ClickValues.Int32(text, out int status, out _))
         {
             return status;
@@ -763,12 +781,15 @@ Multi-tenant mode (EdgeOS):
         bool glob = false;
         foreach (string spec in specs)
         {
-            int dot = spec.LastIndexOf('.');
+            // As click: the first dot ends the element name, and everything after it is the handler name, spaces and
+            // all: "-h r.lookup 10.0.0.1" asks for a handler called "lookup 10.0.0.1", which does not exist. A handler
+            // that takes a parameter is read with none (Router.CallRead).
+            int dot = spec.IndexOf('.', StringComparison.Ordinal);
             if (dot < 0)
             {
                 // Click's wording for the router's own handlers: "no 'H' handler", "'H' is a write handler".
                 Handler? global = router.GlobalHandlers.Find(spec);
-                if (global is null || global.Read is null)
+                if (global is null || !global.IsReadable)
                 {
                     stderr.Write(global is null ? $"click: no '{spec}' handler\n" : $"click: '{spec}' is a write handler\n");
                     ok = false;
@@ -788,7 +809,7 @@ Multi-tenant mode (EdgeOS):
                 bool any = false;
                 foreach (Element e in router.Elements)
                 {
-                    if (regex.IsMatch(e.Name) && router.HandlersOf(e).Find(handler) is { Read: not null })
+                    if (regex.IsMatch(e.Name) && router.HandlersOf(e).Find(handler) is { IsReadable: true })
                     {
                         calls.Add((e, handler));
                         any = true;
@@ -820,7 +841,7 @@ Multi-tenant mode (EdgeOS):
                 glob = true;
                 foreach (Element e in ofClass)
                 {
-                    if (router.HandlersOf(e).Find(handler) is { Read: not null })
+                    if (router.HandlersOf(e).Find(handler) is { IsReadable: true })
                     {
                         calls.Add((e, handler));
                     }
@@ -837,7 +858,7 @@ Multi-tenant mode (EdgeOS):
                 continue;
             }
 
-            if (h.Read is null)
+            if (!h.IsReadable)
             {
                 stderr.Write($"click: '{spec}' is a write handler\n");
                 ok = false;

@@ -867,8 +867,8 @@ internal sealed class CheckTransportHeader(CheckTransportHeader.Kind kind) : Ele
 /// written <c>-</c> (none). A repeated prefix in the configuration keeps the first route, as Click's does. Handlers
 /// (IPRouteTable's): <c>table</c> (r, one route a line, <c>ADDR/MASK GW OUT</c>), <c>add</c>, <c>set</c> (add or
 /// replace), <c>remove</c> (<c>ADDR/MASK [GW OUT]</c>) and <c>ctrl</c> (lines of <c>add</c>/<c>set</c>/<c>remove</c>
-/// commands, all or none applied). Click's <c>lookup</c> is a read handler with a parameter, which our handler model
-/// does not have. Routes live in slots (a removed route frees its slot for the next add), which is also the order the
+/// commands, all or none applied) and <c>lookup ADDR</c> (read with a parameter: the output, then the gateway if the
+/// route has one, <c>-1</c> without a route; <c>expected IP address</c> otherwise). Routes live in slots (a removed route frees its slot for the next add), which is also the order the
 /// table shows; the packet path reads an array of the live routes, most specific first, replaced on every change.
 /// </summary>
 internal sealed class LinearIPLookup : Element
@@ -1137,6 +1137,33 @@ internal sealed class LinearIPLookup : Element
         handlers.AddWrite("set", (v, e) => Single(Command.Set, v, e));
         handlers.AddWrite("remove", (v, e) => Single(Command.Remove, v, e));
         handlers.AddWrite("ctrl", Ctrl);
+        handlers.AddReadParam("lookup", (parameter, errors) =>
+        {
+            if (!Router.Addresses.TryIP(parameter.Trim(), out uint address))
+            {
+                errors.Error("expected IP address");
+                return null;
+            }
+
+            (int output, uint gateway) = Lookup(address);
+            return gateway != 0
+                ? string.Create(CultureInfo.InvariantCulture, $"{output} {CV.FormatIP(gateway)}\n")
+                : string.Create(CultureInfo.InvariantCulture, $"{output}\n");
+        });
+    }
+
+    /// <summary>The route the packet path would take for <paramref name="address"/>: its output and gateway, or output -1.</summary>
+    private (int Output, uint Gateway) Lookup(uint address)
+    {
+        foreach (var r in _sorted)
+        {
+            if ((address & r.Mask) == r.Address)
+            {
+                return (r.Output, r.Gateway);
+            }
+        }
+
+        return (-1, 0);
     }
 }
 

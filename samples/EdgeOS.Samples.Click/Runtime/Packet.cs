@@ -87,6 +87,9 @@ internal sealed class Packet
     /// <summary>Click's user annotation bytes (AGGREGATE, FIX_IP_SRC and friends live here in Click).</summary>
     public ulong UserAnnotation { get; set; }
 
+    /// <summary>Click's extra length annotation: bytes the packet had on the wire beyond its data (a dump's snap length cut them).</summary>
+    public uint ExtraLengthAnnotation { get; set; }
+
     /// <summary>Sets the network header to the data offset <paramref name="dataOffset"/> and the transport header <paramref name="headerLength"/> bytes after it.</summary>
     public void SetNetworkHeader(int dataOffset, int headerLength)
     {
@@ -166,6 +169,7 @@ internal sealed class Packet
         DestinationIPAnnotation = other.DestinationIPAnnotation;
         PacketType = other.PacketType;
         UserAnnotation = other.UserAnnotation;
+        ExtraLengthAnnotation = other.ExtraLengthAnnotation;
     }
 
     internal void Reset(int length, int headroom)
@@ -185,6 +189,7 @@ internal sealed class Packet
         DestinationIPAnnotation = 0;
         PacketType = 0;
         UserAnnotation = 0;
+        ExtraLengthAnnotation = 0;
     }
 
     // Rare: only when an encapsulation needs more than the default headroom or a Pad/Put more than the tailroom.

@@ -672,20 +672,47 @@ internal sealed class Router
         });
     }
 
-    /// <summary>Reads handler <paramref name="element"/>.<paramref name="handler"/> (a null element for global handlers).</summary>
+    /// <summary>
+    /// Reads handler <paramref name="element"/>.<paramref name="handler"/> (a null element for global handlers) without a
+    /// parameter, as Click's <c>Handler::call_read(e)</c>: a handler that takes a parameter gets an empty one, and if it
+    /// refuses that, the result is empty (Click passes no error handler there, so the message goes nowhere).
+    /// </summary>
     public string CallRead(Element? element, string handler)
     {
         HandlerTable table = element is null ? GlobalHandlers : _handlers[element];
         Handler? h = table.Find(handler);
-        if (h?.Read is null)
+        if (h is null || !h.IsReadable)
         {
             throw new ClickRuntimeException(h is null
                 ? $"no handler '{(element is null ? handler : element.Name + "." + handler)}'"
                 : $"'{(element is null ? handler : element.Name + "." + handler)}' is a write handler");
         }
 
-        return h.Read();
+        return h.CallRead(string.Empty, new ElementErrors(), HandlerName(element, handler)) ?? string.Empty;
     }
+
+    /// <summary>
+    /// Reads handler <paramref name="element"/>.<paramref name="handler"/> with <paramref name="parameter"/> (empty for
+    /// none), as Click's HandlerCall does: <c>no 'NAME' read handler</c> when there is no readable handler of that name,
+    /// <c>read handler 'NAME' does not take parameters</c> when a parameter goes to a handler without one, and whatever
+    /// the handler itself reports. Returns null after reporting to <paramref name="errors"/>.
+    /// </summary>
+    public string? CallRead(Element? element, string handler, string parameter, ElementErrors errors)
+    {
+        HandlerTable table = element is null ? GlobalHandlers : _handlers[element];
+        Handler? h = table.Find(handler);
+        string name = HandlerName(element, handler);
+        if (h is null || !h.IsReadable)
+        {
+            errors.Error($"no '{name}' read handler");
+            return null;
+        }
+
+        return h.CallRead(parameter, errors, name);
+    }
+
+    /// <summary>Click's <c>Handler::unparse_name</c>: <c>element.handler</c>, or the bare name of a global handler.</summary>
+    public static string HandlerName(Element? element, string handler) => element is null ? handler : element.Name + "." + handler;
 
     /// <summary>Writes handler <paramref name="element"/>.<paramref name="handler"/>.</summary>
     public bool CallWrite(Element? element, string handler, string value, ElementErrors errors)
@@ -708,6 +735,21 @@ internal sealed class Router
         error = string.Empty;
         element = null;
         int dot = text.LastIndexOf('.');
+        if (dot == 0 && text.IndexOf('.', 1) < 0)
+        {
+            // A leading dot names the router's own handler even when the context element has one of that name.
+            text = text[1..];
+            dot = -1;
+        }
+        else if (dot < 0 && context is not null && _handlers.TryGetValue(context, out HandlerTable? local) && local.Find(text) is not null)
+        {
+            // Click's local handler reference: a bare name is the calling element's own handler when it has one
+            // (Script's "$(add 1 2)" is its own add handler), otherwise the router's.
+            element = context;
+            handler = text;
+            return true;
+        }
+
         if (dot < 0)
         {
             handler = text;

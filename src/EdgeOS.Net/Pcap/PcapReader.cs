@@ -234,6 +234,54 @@ public sealed class PcapReader : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Moves the reader to byte <paramref name="position"/> of the file, where the next <see cref="TryReadNext"/> reads a
+    /// record header. Nothing can check that a record starts there: a wrong offset reads whatever bytes are there as a
+    /// record, which is refused as corrupt only where its fields are impossible. On a stream that cannot seek, the reader
+    /// can only move forward (by reading and discarding). A previous read error is forgotten.
+    /// </summary>
+    /// <param name="position">The byte offset: at least 24 (the end of the file header) and at most the stream's length
+    /// when the stream can seek.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> is inside the file header or beyond the
+    /// end of a seekable stream.</exception>
+    /// <exception cref="NotSupportedException">The stream cannot seek and <paramref name="position"/> is behind the
+    /// current position.</exception>
+    /// <exception cref="ObjectDisposedException">The reader was disposed.</exception>
+    /// <exception cref="IOException">Seeking or reading failed.</exception>
+    public void Seek(long position)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfLessThan(position, FileHeaderBytes);
+        if (_stream.CanSeek)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(position, _stream.Length);
+            _stream.Position = position;
+        }
+        else if (position < _position)
+        {
+            throw new NotSupportedException("The stream cannot seek backwards.");
+        }
+        else
+        {
+            long remaining = position - _position;
+            while (remaining > 0)
+            {
+                int n = Skip((int)Math.Min(remaining, int.MaxValue));
+                if (n == 0)
+                {
+                    break;
+                }
+
+                remaining -= n;
+            }
+
+            position -= remaining;
+        }
+
+        _position = position;
+        _failure = null;
+    }
+
     /// <summary>Closes the stream unless the reader was created to leave it open. Idempotent.</summary>
     public void Dispose()
     {

@@ -21,7 +21,13 @@ public sealed partial class DriverOptionTests
     [InlineData("Idle -> d :: Discard(ACTIVE true)", "d.active", 0, "")]
     [InlineData("Idle -> d :: Discard(ACTIVE false)", "d.active", 1, "")]
     [InlineData("Idle -> Discard", "config", -1, "click: exit handler value should be integer\n")]
-    [InlineData("Idle -> d :: Discard", "d.nothing", -1, "click: no 'd.nothing' handler\n")]
+    [InlineData("Idle -> d :: Discard", "d.nothing", -1, "click: no 'd.nothing' read handler\n")]
+    [InlineData("Idle -> d :: Discard", "e.count", -1, "click: no element named 'e'\n")]
+    [InlineData("Idle -> d :: Discard", "d.count 1", -1, "click: read handler 'd.count' does not take parameters\n")]
+    [InlineData("Idle -> rt :: LinearIPLookup(10.0.0.0/8 10.0.0.254 3, 0.0.0.0/0 1) -> Discard; rt[1], rt[2], rt[3] -> Discard", "rt.lookup 10.0.0.1", -1, "click: exit handler value should be integer\n")]
+    [InlineData("Idle -> rt :: LinearIPLookup(10.0.0.0/8 10.0.0.254 3, 0.0.0.0/0 1) -> Discard; rt[1], rt[2], rt[3] -> Discard", "rt.lookup 192.168.0.1", 1, "")]
+    [InlineData("Idle -> rt :: LinearIPLookup(10.0.0.0/8 10.0.0.254 3, 0.0.0.0/0 1) -> Discard; rt[1], rt[2], rt[3] -> Discard", "rt.lookup nowhere", -1, "click: expected IP address\n")]
+    [InlineData("Idle -> Discard; s :: Script(TYPE PASSIVE, return $(add $args 2))", "s.run 40", 42, "")]
     public void ExitHandlerValueIsTheExitStatus(string config, string handler, int status, string stderr)
     {
         // -q: the Idle configurations would run until interrupted; click calls the exit handler either way.
