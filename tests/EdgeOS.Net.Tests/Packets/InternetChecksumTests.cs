@@ -46,6 +46,37 @@ public sealed class InternetChecksumTests
         Assert.False(InternetChecksum.Verify(header));
     }
 
+    [Fact]
+    public void TwentyByteVerifyAgreesWithTheGeneralSum()
+    {
+        // Verify takes a loop-free path for 20 bytes (an IPv4 header without options); the general path is the oracle.
+        var random = new Random(20);
+        byte[] buffer = new byte[28];
+        int verified = 0;
+        for (int round = 0; round < 20000; round++)
+        {
+            random.NextBytes(buffer);
+            int start = random.Next(0, 8);
+            Span<byte> data = buffer.AsSpan(start, 20);
+            uint initial = round % 4 == 0 ? 0u : (uint)random.Next(0, 0x3FFFF);
+            if (round % 2 == 0)
+            {
+                // Make half of them correct: store the checksum over the rest (with the same initial sum) in bytes 10-11.
+                data[10] = data[11] = 0;
+                ushort sum = InternetChecksum.Compute(data, initial);
+                data[10] = (byte)(sum >> 8);
+                data[11] = (byte)sum;
+            }
+
+            bool general = InternetChecksum.Fold(InternetChecksum.Sum(data, initial)) == 0xFFFF;
+            Assert.Equal(general, InternetChecksum.Verify(data, initial));
+            verified += general ? 1 : 0;
+        }
+
+        Assert.InRange(verified, 10000, 10100); // every corrected header, and rarely a random one
+        Assert.False(InternetChecksum.Verify(new byte[20]));
+    }
+
     /// <summary>RFC 1624 section 4's example: m = 0x5555 becomes 0x3285 under HC = 0xDD2F; equation 3 gives 0x0000
     /// where RFC 1141's equation gives the wrong 0xFFFF.</summary>
     [Fact]
