@@ -229,6 +229,24 @@ public sealed class CounterCallTests
     }
 
     [Fact]
+    public void PacketsOfAnEpochInWhichTimeStandsStillAllCountForThatEpoch()
+    {
+        // Simulated time stands still while 5000 packets pass (samples thin out to every ~300 packets); when the epoch
+        // closes they are all its count, as in Click: (5000 << 10 + 8) >> 4 = 320000, i.e. 312500 packets a second.
+        using TestRouter r = TestRouter.Create("Idle -> c :: Counter -> Discard;");
+        Feed(r, "c", 5000, length: 60);
+        r.Master.AdvanceSimulatedTime(1_000_000);
+        Assert.Equal("312500", r.Read("c.rate"));
+        Assert.Equal("18750000", r.Read("c.byte_rate"));
+        Assert.Equal("150000000", r.Read("c.bit_rate"));
+
+        // A second such epoch: 320000 + ((5000 << 10) + 8 - 320000) >> 4 = 620000, i.e. 605468.75 a second.
+        Feed(r, "c", 5000, length: 60);
+        r.Master.AdvanceSimulatedTime(1_000_000);
+        Assert.Equal("605468.75", r.Read("c.rate"));
+    }
+
+    [Fact]
     public void CountCallStateIsPerTenant()
     {
         using TestRouter r = TestRouter.Create($"Idle -> c :: Counter(COUNT_CALL 2 sw.switch 1) -> {Split}");
