@@ -269,46 +269,30 @@ internal sealed class ArpResponder : Element
 /// ENTRY_PACKET_CAPACITY the packets per entry (0 = no limit), TIMEOUT the life of an entry (300 s; 0 = forever).
 /// POLL_TIMEOUT (60 s; 0 = never) is the age after which a use of a known entry also sends a renewal query, unicast to
 /// the known address unless BROADCAST_POLL is true. Expired entries are removed when the table is next slimmed, read
-/// or missed (Click does it from a timer; the handlers show the same table). Click's TABLE (a shared ARPTable element)
-/// is not supported. Handlers table, stats, queries, responses, drops, count, length, ipaddr (rw), broadcast (rw),
+/// or missed (Click does it from a timer; the handlers show the same table). TABLE names an ARPTable element whose table
+/// the querier uses instead of its own (shared by every querier naming it; per tenant in multi-tenant mode); with TABLE
+/// the table keywords above belong to the ARPTable and are refused here (Click parses and ignores them). Handlers table, stats, queries, responses, drops, count, length, ipaddr (rw), broadcast (rw),
 /// insert, delete, clear.
 /// </summary>
 internal sealed class ArpQuerier : Element
 {
     private const long PollIntervalNs = 100_000_000; // Click: at most 10 queries a second per address
-    private const long JiffyNs = 1_000_000; // Click's userlevel jiffy (CLICK_HZ 1000)
 
     private uint _ip;
     private uint _broadcast;
     private readonly byte[] _mac = new byte[6];
-    private int _capacity = 2048;
-    private int _entryCapacity;
-    private int _entryPacketCapacity;
-    private int _slimFactor = 2;
-    private long _timeoutNs = 300_000_000_000;
     private long _pollTimeoutNs = 60_000_000_000;
     private bool _broadcastPoll;
     private bool _zeroWarned;
 
-    private Dictionary<uint, Entry> _table = [];
-    private LinkedList<Entry> _age = new();
-    private int _packetCount;
-    private long _tableDrops;
+    private ArpTableState _own = new();
+    private ArpTable? _shared;
     private long _queries;
     private long _responses;
     private long _drops;
 
-    /// <summary>One ARP table entry, with the packets waiting for it.</summary>
-    private sealed class Entry(uint ip)
-    {
-        public readonly uint Ip = ip;
-        public readonly byte[] Mac = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
-        public readonly Queue<Packet> Waiting = new();
-        public bool Known;
-        public long LiveAt;
-        public long PolledAt;
-        public LinkedListNode<Entry>? Node;
-    }
+    /// <summary>The table in use: the TABLE element's (per tenant: the tenant's copy of it) or this querier's own.</summary>
+    private ArpTableState Table => _shared is null ? _own : _shared.State;
 
     public override string PortCount => "2/1-2";
 
@@ -318,19 +302,41 @@ internal sealed class ArpQuerier : Element
 
     public override bool Configure(Args args, ElementErrors errors)
     {
-        _capacity = args.Read("CAPACITY", ArgFlags.None, NonNegative, 2048);
-        _entryCapacity = args.Read("ENTRY_CAPACITY", ArgFlags.None, NonNegative, 0);
-        _entryPacketCapacity = args.Read("ENTRY_PACKET_CAPACITY", ArgFlags.None, NonNegative, 0);
-        _slimFactor = args.Read("CAPACITY_SLIM_FACTOR", ArgFlags.None, NonNegative, 2);
-        _timeoutNs = Math.Max(0, args.Read("TIMEOUT", ArgFlags.None, CV.TimeNanoseconds, 300_000_000_000L));
+        if (args.TryTake("TABLE", ArgFlags.None, out string tableName))
+        {
+            string name = ClickConfigText.TryParseString(tableName, out string unquoted) ? unquoted : tableName;
+            Element? found = Router.FindRelative(name, this);
+            if (found is null)
+            {
+                errors.Error($"TABLE: no element named '{name}'");
+            }
+            else if (found is not ArpTable table)
+            {
+                errors.Error($"TABLE: type mismatch: '{found.Name}' is not an ARPTable");
+            }
+            else
+            {
+                _shared = table;
+
+                // Click parses the table keywords and drops them when TABLE is given; here they are refused instead.
+                foreach (string keyword in ArpTableState.Keywords)
+                {
+                    if (args.TryTake(keyword, ArgFlags.None, out _))
+                    {
+                        errors.Error($"{keyword}: not allowed with TABLE (set it on the ARPTable)");
+                    }
+                }
+            }
+        }
+
+        if (_shared is null)
+        {
+            _own.Configure(args, errors);
+        }
+
         _pollTimeoutNs = Math.Max(0, args.Read("POLL_TIMEOUT", ArgFlags.None, CV.TimeNanoseconds, 60_000_000_000L));
         _broadcastPoll = args.Read("BROADCAST_POLL", ArgFlags.None, CV.Bool, false);
         bool haveBroadcast = args.TryRead("BROADCAST", ArgFlags.None, Router.Addresses.IP, out uint broadcast);
-        if (_slimFactor == 0)
-        {
-            errors.Error("CAPACITY_SLIM_FACTOR cannot be zero");
-        }
-
         // The one-argument form: NAME stands for both the IP address (or prefix) and the Ethernet address, read as if
         // it were written twice.
         Args positional = args;
@@ -395,7 +401,8 @@ internal sealed class ArpQuerier : Element
         }
 
         uint dst = p.DestinationIPAnnotation;
-        if (_table.TryGetValue(dst, out Entry? ae) && ae.Known && !Expired(ae, Now))
+        ArpTableState table = Table;
+        if (table.Lookup(dst, Now) is ArpTableState.Entry ae)
         {
             long now = Now;
             bool poll = _pollTimeoutNs > 0 && now >= ae.LiveAt + _pollTimeoutNs && now >= ae.PolledAt + PollIntervalNs;
@@ -430,7 +437,10 @@ internal sealed class ArpQuerier : Element
         }
         else
         {
-            AppendQuery(dst, p);
+            if (table.AppendQuery(dst, p, Now))
+            {
+                SendQuery(dst, null);
+            }
         }
     }
 
@@ -442,100 +452,6 @@ internal sealed class ArpQuerier : Element
         _mac.CopyTo(d[6..]);
         BinaryPrimitives.WriteUInt16BigEndian(d[12..], 0x0800);
         Outputs[0].Push(p);
-    }
-
-    private bool Expired(Entry ae, long now) => _timeoutNs > 0 && ae.LiveAt + _timeoutNs < now;
-
-    /// <summary>The entry for <paramref name="ip"/>, made (youngest in age order) when missing.</summary>
-    private Entry Ensure(uint ip, long now)
-    {
-        if (!_table.TryGetValue(ip, out Entry? ae))
-        {
-            ae = new Entry(ip) { LiveAt = now, PolledAt = now - 1_000_000_000 };
-            _table.Add(ip, ae);
-            ae.Node = _age.AddLast(ae);
-            if (_entryCapacity > 0 && _table.Count > _entryCapacity)
-            {
-                Slim(now);
-            }
-        }
-
-        return ae;
-    }
-
-    private void AppendQuery(uint dst, Packet p)
-    {
-        long now = Now;
-        Slim(now);
-        Entry ae = Ensure(dst, now);
-
-        // While packets still go to this address, keep the entry just short of expiring (in age order too).
-        if (_timeoutNs > 0 && ae.LiveAt < now - _timeoutNs)
-        {
-            ae.LiveAt = now - _timeoutNs;
-            LinkedListNode<Entry>? next = ae.Node!.Next;
-            while (next is not null && next.Value.LiveAt < ae.LiveAt)
-            {
-                next = next.Next;
-            }
-
-            if (next != ae.Node.Next)
-            {
-                _age.Remove(ae.Node);
-                ae.Node = next is null ? _age.AddLast(ae) : _age.AddBefore(next, ae);
-            }
-        }
-
-        if (_entryPacketCapacity > 0 && ae.Waiting.Count >= _entryPacketCapacity)
-        {
-            _tableDrops++;
-            p.Kill();
-            return;
-        }
-
-        _packetCount++;
-        if (_capacity > 0 && _packetCount > _capacity)
-        {
-            Slim(now);
-        }
-
-        ae.Waiting.Enqueue(p);
-        if (now >= ae.PolledAt + PollIntervalNs)
-        {
-            ae.PolledAt = now;
-            SendQuery(dst, null);
-        }
-    }
-
-    /// <summary>Drops expired entries and, past ENTRY_CAPACITY, the oldest; past CAPACITY, the oldest waiting packets.</summary>
-    private void Slim(long now)
-    {
-        while (_age.First is { } first && (Expired(first.Value, now) || (_entryCapacity > 0 && _table.Count > _entryCapacity)))
-        {
-            Entry ae = first.Value;
-            _age.RemoveFirst();
-            _table.Remove(ae.Ip);
-            DropWaiting(ae, int.MaxValue);
-        }
-
-        if (_capacity > 0 && _packetCount > _capacity)
-        {
-            int slimTo = Math.Max(1, _capacity - (_capacity / _slimFactor));
-            for (LinkedListNode<Entry>? n = _age.First; n is not null && _packetCount > slimTo; n = n.Next)
-            {
-                DropWaiting(n.Value, _packetCount - slimTo);
-            }
-        }
-    }
-
-    private void DropWaiting(Entry ae, int most)
-    {
-        while (most-- > 0 && ae.Waiting.TryDequeue(out Packet? p))
-        {
-            p.Kill();
-            _packetCount--;
-            _tableDrops++;
-        }
     }
 
     /// <summary>Sends a query for <paramref name="dst"/>: broadcast, or to <paramref name="unicast"/> (a renewal poll).</summary>
@@ -580,7 +496,7 @@ internal sealed class ArpQuerier : Element
             && BinaryPrimitives.ReadUInt16BigEndian(d[16..]) == 0x0800 && BinaryPrimitives.ReadUInt16BigEndian(d[20..]) == 2
             && (d[22] & 1) == 0)
         {
-            Queue<Packet>? released = Insert(BinaryPrimitives.ReadUInt32BigEndian(d[28..]), d.Slice(22, 6), release: true);
+            Queue<Packet>? released = Table.Insert(BinaryPrimitives.ReadUInt32BigEndian(d[28..]), d.Slice(22, 6), Now, release: true);
             while (released is not null && released.TryDequeue(out Packet? waiting))
             {
                 HandleIP(waiting);
@@ -588,98 +504,27 @@ internal sealed class ArpQuerier : Element
         }
     }
 
-    /// <summary>
-    /// Records <paramref name="ip"/> at <paramref name="mac"/> (FF-FF-FF-FF-FF-FF records it as unknown), making the
-    /// entry youngest; with <paramref name="release"/>, hands back its waiting packets in arrival order.
-    /// </summary>
-    private Queue<Packet>? Insert(uint ip, ReadOnlySpan<byte> mac, bool release)
-    {
-        long now = Now;
-        Entry ae = Ensure(ip, now);
-        mac.CopyTo(ae.Mac);
-        ae.Known = mac.IndexOfAnyExcept((byte)0xFF) >= 0;
-        ae.LiveAt = now;
-        ae.PolledAt = now - 1_000_000_000;
-        if (ae.Node!.Next is not null)
-        {
-            _age.Remove(ae.Node);
-            ae.Node = _age.AddLast(ae);
-        }
-
-        if (!release || ae.Waiting.Count == 0)
-        {
-            return null;
-        }
-
-        var packets = new Queue<Packet>(ae.Waiting);
-        _packetCount -= ae.Waiting.Count;
-        ae.Waiting.Clear();
-        return packets;
-    }
-
-    private void Clear()
-    {
-        foreach (Entry ae in _age)
-        {
-            DropWaiting(ae, int.MaxValue);
-        }
-
-        _table.Clear();
-        _age.Clear();
-        _packetCount = 0;
-    }
-
     internal override void RebindForTenant(TenantCloner cloner)
     {
-        var table = new Dictionary<uint, Entry>();
-        var age = new LinkedList<Entry>();
-        foreach (Entry old in _age)
-        {
-            var ae = new Entry(old.Ip) { Known = old.Known, LiveAt = old.LiveAt, PolledAt = old.PolledAt };
-            old.Mac.CopyTo(ae.Mac);
-            foreach (Packet p in old.Waiting)
-            {
-                ae.Waiting.Enqueue(cloner.Map(p)!);
-            }
-
-            ae.Node = age.AddLast(ae);
-            table.Add(ae.Ip, ae);
-        }
-
-        _table = table;
-        _age = age;
+        _own = _own.CloneForTenant(cloner);
+        _shared = _shared is null ? null : (ArpTable)cloner.Map(_shared);
     }
 
-    public override void Cleanup() => Clear();
+    public override void Cleanup()
+    {
+        if (_shared is null)
+        {
+            _own.Clear();
+        }
+    }
 
     public override void AddHandlers(HandlerTable handlers)
     {
-        handlers.AddRead("table", () =>
-        {
-            long now = Now;
-            Slim(now);
-            var sb = new StringBuilder();
-            foreach (Entry ae in _age)
-            {
-                long age = (now - ae.LiveAt) / JiffyNs * JiffyNs;
-                sb.Append(CV.FormatIP(ae.Ip)).Append(' ').Append(ae.Known && !Expired(ae, now) ? '1' : '0').Append(' ')
-                  .Append(CV.FormatEthernet(ae.Mac)).Append(' ').Append(CV.FormatTimestamp(age)).Append('\n');
-            }
-
-            return sb.ToString();
-        });
+        handlers.AddRead("table", () => Table.Text(Now));
         handlers.AddRead("stats", () => string.Create(
-            CultureInfo.InvariantCulture, $"{_drops + _tableDrops} packets killed\n{_queries} ARP queries sent\n"));
-        handlers.AddRead("count", () =>
-        {
-            Slim(Now);
-            return Num(_table.Count);
-        });
-        handlers.AddRead("length", () =>
-        {
-            Slim(Now);
-            return Num(_packetCount);
-        });
+            CultureInfo.InvariantCulture, $"{_drops + Table.Drops} packets killed\n{_queries} ARP queries sent\n"));
+        handlers.AddRead("count", () => Num(Table.Count(Now)));
+        handlers.AddRead("length", () => Num(Table.Length(Now)));
         handlers.AddRead("queries", () => Num(_queries));
         handlers.AddRead("responses", () => Num(_responses));
         handlers.AddRead("drops", () => Num(_drops));
@@ -687,38 +532,12 @@ internal sealed class ArpQuerier : Element
         handlers.AddWrite("ipaddr", Writer(Router.Addresses.IP, v => _ip = v));
         handlers.AddRead("broadcast", () => CV.FormatIP(_broadcast) + "\n");
         handlers.AddWrite("broadcast", Writer(Router.Addresses.IP, v => _broadcast = v));
-        handlers.AddWrite("insert", (value, errors) =>
-        {
-            var args = new Args(ClickConfigText.SpaceVec(ClickConfigText.Uncomment(value)), errors);
-            uint ip = args.Read("IP", ArgFlags.MandatoryPositional, Router.Addresses.IP, 0u);
-            ulong eth = args.Read("ETH", ArgFlags.MandatoryPositional, Router.Addresses.Ethernet, 0UL);
-            if (!args.Complete())
-            {
-                return false;
-            }
-
-            Span<byte> mac = stackalloc byte[6];
-            CV.WriteEthernet(eth, mac);
-            Insert(ip, mac, release: false);
-            return true;
-        });
-        handlers.AddWrite("delete", (value, errors) =>
-        {
-            var args = new Args(ClickConfigText.SpaceVec(ClickConfigText.Uncomment(value)), errors);
-            uint ip = args.Read("IP", ArgFlags.MandatoryPositional, Router.Addresses.IP, 0u);
-            if (!args.Complete())
-            {
-                return false;
-            }
-
-            // As Click: the entry stays, marked unknown (its address becomes FF-FF-FF-FF-FF-FF).
-            Insert(ip, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], release: false);
-            return true;
-        });
+        handlers.AddWrite("insert", (value, errors) => Table.WriteInsert(value, Router.Addresses, Now, errors));
+        handlers.AddWrite("delete", (value, errors) => Table.WriteDelete(value, Router.Addresses, Now, errors));
         handlers.AddWrite("clear", (_, _) =>
         {
             _queries = _drops = _responses = 0;
-            Clear();
+            Table.Clear();
             return true;
         });
     }

@@ -57,6 +57,7 @@ internal static class ElementRegistry
         ["CheckTCPHeader"] = () => new CheckTransportHeader(CheckTransportHeader.Kind.Tcp),
         ["ARPResponder"] = () => new ArpResponder(),
         ["ARPQuerier"] = () => new ArpQuerier(),
+        ["ARPTable"] = () => new ArpTable(),
         ["ICMPPingResponder"] = () => new IcmpPingResponder(),
         ["LinearIPLookup"] = () => new LinearIPLookup(),
         ["AddressInfo"] = () => new AddressInfo(),

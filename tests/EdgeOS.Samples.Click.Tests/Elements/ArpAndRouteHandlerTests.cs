@@ -298,7 +298,7 @@ public sealed class ArpAndRouteHandlerTests
     public void ArpQuerierKeywordErrors()
     {
         Assert.Contains("CAPACITY_SLIM_FACTOR cannot be zero", TestRouter.Failure("Idle -> [0]aq :: ARPQuerier(10.0.0.1, 02:00:00:00:00:01, CAPACITY_SLIM_FACTOR 0) -> Discard; Idle -> [1]aq;"), StringComparison.Ordinal);
-        Assert.Contains("TABLE: unknown argument", TestRouter.Failure("Idle -> [0]aq :: ARPQuerier(10.0.0.1, 02:00:00:00:00:01, TABLE t) -> Discard; Idle -> [1]aq;"), StringComparison.Ordinal);
+        Assert.Contains("TABLE: no element named 't'", TestRouter.Failure("Idle -> [0]aq :: ARPQuerier(10.0.0.1, 02:00:00:00:00:01, TABLE t) -> Discard; Idle -> [1]aq;"), StringComparison.Ordinal);
     }
 
     [Fact]

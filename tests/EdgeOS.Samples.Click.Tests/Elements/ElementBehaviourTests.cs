@@ -27,8 +27,8 @@ public sealed class ElementBehaviourTests
         Assert.Equal(
             "ip: 1000.000000: 10.0.0.1.1234 > 10.0.0.2.53: udp 18\n" +
             "ttl 64 10.0.0.1.1234 > 10.0.0.2.53: udp 18\n" +
-            "ip: 1000.001000: 1.2.3.4 > 5.6.7.8: icmp: echo request (77, 3)\n" +
-            "ttl 64 1.2.3.4 > 5.6.7.8: icmp: echo request (77, 3)\n",
+            "ip: 1000.001000: 1.2.3.4 > 5.6.7.8: icmp echo (77, 3)\n" +
+            "ttl 64 1.2.3.4 > 5.6.7.8: icmp echo (77, 3)\n",
             r.Chatter.ToString());
         File.Delete(path);
     }
