@@ -328,6 +328,9 @@ internal sealed class Counter : Element
 
     private uint Jiffies => (uint)(Router.Master.NowNanoseconds / 1_000_000);
 
+    // The jiffy the packets being counted arrived in: a tenant's batch time in tenant mode (no clock read per sample).
+    private uint PacketJiffies => (uint)(Router.Master.PacketTimeNanoseconds / 1_000_000);
+
     private void Reset()
     {
         _count = _byteCount = 0;
@@ -388,7 +391,7 @@ internal sealed class Counter : Element
     {
         if (_count >= _nextSample)
         {
-            Sample(length);
+            Sample(PacketJiffies, length);
         }
 
         if (_count == _countTrigger && !_countTriggered)
@@ -409,10 +412,14 @@ internal sealed class Counter : Element
     // Credits the packets since the last sample, closing epochs that ended since. When an epoch ended, the packets
     // before the one being counted now (if any: a handler read samples with no packet, currentLength null) arrived
     // before this sample and go to the closing epoch; the current packet goes to the new one, as in Click.
-    private void Sample(uint? currentLength = null)
+    private void Sample(uint now, uint? currentLength = null)
     {
-        uint now = Jiffies;
         uint previous = _rate.Epoch;
+        if ((int)(now - previous) < 0)
+        {
+            now = previous; // a batch time older than a handler read's clock time: never go back
+        }
+
         if (now != previous)
         {
             ulong keepCount = currentLength is null ? 0 : 1UL;
@@ -451,7 +458,7 @@ internal sealed class Counter : Element
 
     private string ReadRate(RateKind kind)
     {
-        Sample();
+        Sample(Jiffies);
         Rearm();
         return kind switch
         {

@@ -26,6 +26,7 @@ internal sealed class Master
     private readonly long _realEpochNanoseconds;
     private readonly long _startTicks;
     private long _simulatedNow;
+    private long _batchNanoseconds;
     private long _timerSequence;
     private volatile bool _interrupted;
 
@@ -56,6 +57,16 @@ internal sealed class Master
     public long NowNanoseconds => SimulatedTime
         ? _simulatedNow
         : _realEpochNanoseconds + (long)((Stopwatch.GetTimestamp() - _startTicks) * (1_000_000_000.0 / Stopwatch.Frequency));
+
+    /// <summary>
+    /// When the packets being handled now arrived, for per-packet bookkeeping such as Counter's rates: in tenant mode
+    /// the time of the tenant's current batch (<see cref="SetBatchTime"/>, once per batch: a field read, not a clock
+    /// read per packet), otherwise <see cref="NowNanoseconds"/>.
+    /// </summary>
+    public long PacketTimeNanoseconds => TenantMode && !SimulatedTime ? _batchNanoseconds : NowNanoseconds;
+
+    /// <summary>Sets the arrival time of the batch a tenant handles now (<see cref="PacketTimeNanoseconds"/>).</summary>
+    internal void SetBatchTime(long nanoseconds) => _batchNanoseconds = nanoseconds;
 
     /// <summary>Moves simulated time forward by <paramref name="nanoseconds"/> (tests; the driver moves it to the next timer).</summary>
     /// <exception cref="InvalidOperationException">The driver runs in real time.</exception>
