@@ -160,7 +160,8 @@ internal sealed class ClassifierProgram
     // target returns the output.
     private static MatchFunction Emit(Instruction[] instructions, int entry)
     {
-        var method = new DynamicMethod("ClassifierMatch", typeof(int), [typeof(ReadOnlySpan<byte>), typeof(int)], typeof(ClassifierProgram).Module, skipVisibility: true);
+        // The first parameter is the delegate's target (a closed delegate calls without an argument-shuffling stub).
+        var method = new DynamicMethod("ClassifierMatch", typeof(int), [typeof(object), typeof(ReadOnlySpan<byte>), typeof(int)], typeof(ClassifierProgram).Module, skipVisibility: true);
         ILGenerator il = method.GetILGenerator();
         Label[] labels = new Label[instructions.Length];
         for (int i = 0; i < labels.Length; i++)
@@ -180,8 +181,8 @@ internal sealed class ClassifierProgram
             il.Emit(OpCodes.Ldc_I4, (int)instruction.Operation);
             il.Emit(OpCodes.Ldc_I4, (int)instruction.Shift);
             il.Emit(OpCodes.Ldc_I4, instruction.NeededBytes);
-            il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Call, s_evaluate);
             Label yes = il.DefineLabel();
             il.Emit(OpCodes.Brtrue, yes);
@@ -190,7 +191,7 @@ internal sealed class ClassifierProgram
             Jump(il, labels, instruction.Yes);
         }
 
-        return method.CreateDelegate<MatchFunction>();
+        return method.CreateDelegate<MatchFunction>(instructions);
 
         static void Jump(ILGenerator il, Label[] labels, int target)
         {

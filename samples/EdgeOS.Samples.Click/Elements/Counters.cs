@@ -233,8 +233,10 @@ internal struct RateEwma
 /// boundary. Reads of the rate handlers sample first. The trade-off: exact per-packet epochs would cost a clock read
 /// (~20 ns) per packet, about a quarter of the firewall benchmark's whole per-packet budget.
 /// </remarks>
-internal sealed class Counter : Element
+internal sealed class Counter : Element, IBatchObserver
 {
+    private bool _sampledPerBatch;
+
     private const uint MaxStride = 1024;
 
     private ulong _count;
@@ -324,6 +326,26 @@ internal sealed class Counter : Element
     {
         _countCall = _countCall?.ForTenant(cloner);
         _byteCall = _byteCall?.ForTenant(cloner);
+        Master master = cloner.Tenant.Master;
+        if (master.AnnouncesBatches)
+        {
+            // A tenant's packets arrive in batches, all at the batch's time: one sample per batch (when the next one
+            // starts) credits them to the right epoch, and the per-packet path keeps only the counts and the triggers.
+            master.AddBatchObserver(this);
+            _sampledPerBatch = true;
+            _nextSample = ulong.MaxValue;
+            Rearm();
+        }
+    }
+
+    /// <summary>A tenant's next batch starts: the packets counted since the last sample arrived at the last batch's time.</summary>
+    void IBatchObserver.BatchStarting()
+    {
+        if (_count != _sampledCount || _byteCount != _sampledBytes)
+        {
+            Sample(PacketJiffies, _count - _sampledCount, _byteCount - _sampledBytes);
+            Rearm();
+        }
     }
 
     private uint Jiffies => (uint)(Router.Master.NowNanoseconds / 1_000_000);
@@ -341,7 +363,7 @@ internal sealed class Counter : Element
         _sampledCount = _sampledBytes = 0;
         _stride = 1;
         _lastClosed = 0;
-        _nextSample = 1;
+        _nextSample = _sampledPerBatch ? ulong.MaxValue : 1;
         Rearm();
     }
 
@@ -412,7 +434,11 @@ internal sealed class Counter : Element
     // Credits the packets since the last sample, closing epochs that ended since. When an epoch ended, the packets
     // before the one being counted now (if any: a handler read samples with no packet, currentLength null) arrived
     // before this sample and go to the closing epoch; the current packet goes to the new one, as in Click.
-    private void Sample(uint now, uint? currentLength = null)
+    private void Sample(uint now, uint? currentLength = null) =>
+        Sample(now, currentLength is null ? 0 : 1UL, currentLength ?? 0);
+
+    // As above, with the packets and bytes (the last ones counted) that arrived in the new epoch given as numbers.
+    private void Sample(uint now, ulong keepCount, ulong keepBytes)
     {
         uint previous = _rate.Epoch;
         if ((int)(now - previous) < 0)
@@ -422,8 +448,6 @@ internal sealed class Counter : Element
 
         if (now != previous)
         {
-            ulong keepCount = currentLength is null ? 0 : 1UL;
-            ulong keepBytes = currentLength ?? 0;
             _rate.Current += _count - _sampledCount - keepCount;
             _byteRate.Current += _byteCount - _sampledBytes - keepBytes;
             _sampledCount = _count - keepCount;
@@ -446,7 +470,7 @@ internal sealed class Counter : Element
         // 1/16 of the larger of the last epoch's and this epoch's count so far: the stride grows within an epoch too
         // (by 1/16 a sample), so a clock that stands still (simulated time) costs ~100 samples, then one per 1024.
         _stride = Math.Clamp(Math.Max(_lastClosed, _rate.Current) >> 4, 1, MaxStride);
-        _nextSample = _count + _stride;
+        _nextSample = _sampledPerBatch ? ulong.MaxValue : _count + _stride;
     }
 
     private enum RateKind
@@ -458,6 +482,11 @@ internal sealed class Counter : Element
 
     private string ReadRate(RateKind kind)
     {
+        if (_sampledPerBatch)
+        {
+            ((IBatchObserver)this).BatchStarting(); // what the current batch counted, at its time
+        }
+
         Sample(Jiffies);
         Rearm();
         return kind switch

@@ -27,6 +27,7 @@ internal sealed class Master
     private readonly long _startTicks;
     private long _simulatedNow;
     private long _batchNanoseconds;
+    private readonly List<IBatchObserver> _batchObservers = [];
     private long _timerSequence;
     private volatile bool _interrupted;
 
@@ -60,13 +61,31 @@ internal sealed class Master
 
     /// <summary>
     /// When the packets being handled now arrived, for per-packet bookkeeping such as Counter's rates: in tenant mode
-    /// the time of the tenant's current batch (<see cref="SetBatchTime"/>, once per batch: a field read, not a clock
+    /// the time of the tenant's current batch (<see cref="StartBatch"/>, once per batch: a field read, not a clock
     /// read per packet), otherwise <see cref="NowNanoseconds"/>.
     /// </summary>
     public long PacketTimeNanoseconds => TenantMode && !SimulatedTime ? _batchNanoseconds : NowNanoseconds;
 
-    /// <summary>Sets the arrival time of the batch a tenant handles now (<see cref="PacketTimeNanoseconds"/>).</summary>
-    internal void SetBatchTime(long nanoseconds) => _batchNanoseconds = nanoseconds;
+    /// <summary>Whether a tenant handler announces its batches (<see cref="StartBatch"/>): tenant mode in real time.</summary>
+    public bool AnnouncesBatches => TenantMode && !SimulatedTime;
+
+    /// <summary>Registers an element to be told when a tenant's next batch starts (tenant mode).</summary>
+    internal void AddBatchObserver(IBatchObserver observer) => _batchObservers.Add(observer);
+
+    /// <summary>
+    /// A tenant's batch that arrived at <paramref name="nanoseconds"/> starts: the observers see the end of the last
+    /// one (<see cref="PacketTimeNanoseconds"/> is still its time), then the new time is set.
+    /// </summary>
+    internal void StartBatch(long nanoseconds)
+    {
+        List<IBatchObserver> observers = _batchObservers;
+        for (int i = 0; i < observers.Count; i++)
+        {
+            observers[i].BatchStarting();
+        }
+
+        _batchNanoseconds = nanoseconds;
+    }
 
     /// <summary>Moves simulated time forward by <paramref name="nanoseconds"/> (tests; the driver moves it to the next timer).</summary>
     /// <exception cref="InvalidOperationException">The driver runs in real time.</exception>
@@ -283,4 +302,11 @@ internal sealed class Master
 
         return fired;
     }
+}
+
+/// <summary>An element told when a tenant's next batch of packets starts (<see cref="Master.StartBatch"/>).</summary>
+internal interface IBatchObserver
+{
+    /// <summary>The next batch starts; <see cref="Master.PacketTimeNanoseconds"/> is still the last batch's time.</summary>
+    void BatchStarting();
 }

@@ -80,7 +80,7 @@ internal sealed class ClickTenantProgram : IFwpProgram
         FromSteering entry = tenant.Entry!;
         PacketPool pool = router.Pool;
         long now = router.Master.NowNanoseconds;
-        router.Master.SetBatchTime(now);
+        router.Master.StartBatch(now);
         int offset = HeaderBytes;
         for (int i = 0; i < count; i++)
         {

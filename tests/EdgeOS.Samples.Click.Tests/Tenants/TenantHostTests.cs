@@ -37,6 +37,28 @@ public sealed class TenantHostTests
     }
 
     [Fact]
+    public void TenantCountersTakeRateSamplesPerBatchAtTheBatchTime()
+    {
+        using var t = TestTenants.Create("FromSteering -> c :: Counter -> Discard;", tenants: 2);
+        Assert.Equal("0\n", t.ReadTemplate("c.rate"));
+
+        // Batches some jiffies apart: each batch's packets are credited to the epoch (1 ms) the batch arrived in, so
+        // once two epochs with packets have closed the EWMA rate is above zero. Tenant 0 stays idle.
+        for (int batch = 0; batch < 3; batch++)
+        {
+            t.Send(Enumerable.Range(0, 50).Select(_ => ToTenant(1)));
+            Thread.Sleep(3);
+        }
+
+        Assert.Equal("150\n", t.Read(1, "c.count"));
+        double rate = double.Parse(t.Read(1, "c.rate"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(rate, 1, 150_000); // at most every packet in one 1 ms epoch
+        Assert.Equal("0\n", t.Read(0, "c.rate"));
+        Counter counter = t.Host.Tenants[1].Router!.Elements.OfType<Counter>().Single();
+        Assert.True(counter.Router.Master.AnnouncesBatches);
+    }
+
+    [Fact]
     public void QueuesArePerTenantAndTheTemplateQueueStaysEmpty()
     {
         using var t = TestTenants.Create("FromSteering -> q :: Queue(4) -> d :: Discard(ACTIVE false);", tenants: 3);
