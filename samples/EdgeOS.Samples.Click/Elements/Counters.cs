@@ -243,6 +243,9 @@ internal sealed class Counter : Element, IBatchObserver
     private ulong _byteCount;
     private ulong _nextEvent = ulong.MaxValue;
 
+    // Tenant mode: the jiffy of the last batch (kept next to the per-packet fields, see BatchStarting).
+    private ulong _batchJiffy;
+
     private ulong _countTrigger = ulong.MaxValue;
     private ulong _byteTrigger = ulong.MaxValue;
     private bool _countTriggered;
@@ -333,17 +336,24 @@ internal sealed class Counter : Element, IBatchObserver
             // starts) credits them to the right epoch, and the per-packet path keeps only the counts and the triggers.
             master.AddBatchObserver(this);
             _sampledPerBatch = true;
+            _batchJiffy = _rate.Epoch;
             _nextSample = ulong.MaxValue;
             Rearm();
         }
     }
 
-    /// <summary>A tenant's next batch starts: the packets counted since the last sample arrived at the last batch's time.</summary>
-    void IBatchObserver.BatchStarting()
+    /// <summary>
+    /// A tenant's next batch, arrived at <paramref name="nanoseconds"/>, starts. In the same jiffy as the last one
+    /// nothing is done (one field on the line the packets touch anyway); in a later one, the packets counted since the
+    /// last sample all arrived in the last batch's jiffy, the rate's epoch: they are credited to it and the epoch moves.
+    /// </summary>
+    void IBatchObserver.BatchStarting(long nanoseconds)
     {
-        if (_count != _sampledCount || _byteCount != _sampledBytes)
+        ulong jiffy = (uint)(nanoseconds / 1_000_000);
+        if (jiffy != _batchJiffy)
         {
-            Sample(PacketJiffies, _count - _sampledCount, _byteCount - _sampledBytes);
+            _batchJiffy = jiffy;
+            Sample((uint)jiffy);
             Rearm();
         }
     }
@@ -482,11 +492,6 @@ internal sealed class Counter : Element, IBatchObserver
 
     private string ReadRate(RateKind kind)
     {
-        if (_sampledPerBatch)
-        {
-            ((IBatchObserver)this).BatchStarting(); // what the current batch counted, at its time
-        }
-
         Sample(Jiffies);
         Rearm();
         return kind switch

@@ -73,15 +73,15 @@ internal sealed class Master
     internal void AddBatchObserver(IBatchObserver observer) => _batchObservers.Add(observer);
 
     /// <summary>
-    /// A tenant's batch that arrived at <paramref name="nanoseconds"/> starts: the observers see the end of the last
-    /// one (<see cref="PacketTimeNanoseconds"/> is still its time), then the new time is set.
+    /// A tenant's batch that arrived at <paramref name="nanoseconds"/> starts: the observers are told, then the new time
+    /// is set.
     /// </summary>
     internal void StartBatch(long nanoseconds)
     {
         List<IBatchObserver> observers = _batchObservers;
         for (int i = 0; i < observers.Count; i++)
         {
-            observers[i].BatchStarting();
+            observers[i].BatchStarting(nanoseconds);
         }
 
         _batchNanoseconds = nanoseconds;
@@ -307,6 +307,7 @@ internal sealed class Master
 /// <summary>An element told when a tenant's next batch of packets starts (<see cref="Master.StartBatch"/>).</summary>
 internal interface IBatchObserver
 {
-    /// <summary>The next batch starts; <see cref="Master.PacketTimeNanoseconds"/> is still the last batch's time.</summary>
-    void BatchStarting();
+    /// <summary>The next batch starts; it arrived at <paramref name="nanoseconds"/> (<see cref="Master.PacketTimeNanoseconds"/> is still the last batch's time).</summary>
+    /// <param name="nanoseconds">The new batch's arrival time.</param>
+    void BatchStarting(long nanoseconds);
 }
