@@ -117,7 +117,10 @@ internal static class DeviceTable
 /// FORCE_IP true sends IP frames to output 0 with the IP header annotation set and the others to output 1 (dropped when
 /// it is not connected); HEADROOM (at most 8190) is the packets' headroom; TIMESTAMP false leaves the timestamp
 /// annotation unset; BURST (1 to 256, default 32) frames per run. SNIFFER must stay true, PROMISC and OUTBOUND false
-/// (the port never sees the interface's outgoing frames). Handlers count, reset_counts.
+/// (the port never sees the interface's outgoing frames). Handlers count, reset_counts, and kernel_drops: the frames
+/// the kernel dropped before FromDevice could receive them, since the device was opened (read from the kernel at each
+/// call, see <see cref="PacketPort.TryReadKernelDroppedFrames"/>; AF_PACKET's count resets when read, the port sums
+/// it), printed as Click prints a known count, or <c>??</c> when the kernel does not say.
 /// </summary>
 internal sealed class FromDevice : Element, IDriverSelectable
 {
@@ -297,11 +300,32 @@ internal sealed class FromDevice : Element, IDriverSelectable
     public override void AddHandlers(HandlerTable handlers)
     {
         handlers.AddRead("count", () => Num(_count));
+        handlers.AddRead("kernel_drops", KernelDrops);
         handlers.AddWrite("reset_counts", (_, _) =>
         {
             _count = 0;
             return true;
         });
+    }
+
+    // Click's format: the count when the kernel reports it exactly ("<d" would be an upper bound only, which neither of
+    // our ports gives), "??" when nothing is known: no open device, or the kernel refused the statistics call.
+    private string KernelDrops()
+    {
+        PacketPort? port = _open?.Port;
+        if (port is null || port.IsDisposed)
+        {
+            return "??\n";
+        }
+
+        try
+        {
+            return port.TryReadKernelDroppedFrames(out long drops) ? Num(drops) : "??\n";
+        }
+        catch (IOException)
+        {
+            return "??\n";
+        }
     }
 }
 

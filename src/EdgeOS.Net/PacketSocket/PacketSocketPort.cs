@@ -58,6 +58,9 @@ public sealed unsafe class PacketSocketPort : PacketPort
     private byte* _currentPacket;
     private long _malformedRecords;
 
+    // PACKET_STATISTICS resets the kernel's counters at every read: the drops of every read, summed.
+    private long _kernelDroppedFrames;
+
     /// <summary>
     /// Creates the socket, maps its TPACKET_V3 receive ring and binds it to the interface. Cost: a few syscalls and
     /// <c>BlockSizeBytes * BlockCount + TransmitFrameCount * TransmitFrameSizeBytes</c> bytes.
@@ -157,9 +160,15 @@ public sealed unsafe class PacketSocketPort : PacketPort
         return wakeup.PollWith(_socket.Fd, timeoutMilliseconds);
     }
 
-    /// <summary>Reads and resets the kernel's counters for the socket (PACKET_STATISTICS): packets seen and dropped since the last call.</summary>
-    /// <returns>(packets, drops) since the last call.</returns>
+    /// <summary>
+    /// Reads and resets the kernel's counters for the socket (PACKET_STATISTICS): packets seen (including the dropped
+    /// ones) and dropped since the kernel's counters were last read, by this method or by
+    /// <see cref="PacketPort.TryReadKernelDroppedFrames"/>. The drops are added to the total that
+    /// <see cref="PacketPort.TryReadKernelDroppedFrames"/> reports, so no drop is lost to either.
+    /// </summary>
+    /// <returns>(packets, drops) since the kernel's counters were last read.</returns>
     /// <exception cref="ObjectDisposedException">The port was disposed.</exception>
+    /// <exception cref="IOException">getsockopt failed.</exception>
     public (long Packets, long Drops) ReadKernelStatistics()
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
@@ -170,8 +179,17 @@ public sealed unsafe class PacketSocketPort : PacketPort
             KernelNetThrowHelper.ThrowLastErrno("getsockopt(PACKET_STATISTICS)", KernelNetThrowHelper.CapNetRaw);
         }
 
+        // The kernel hands each drop to exactly one reader (it swaps its counter with 0), so adding here counts it once.
+        Interlocked.Add(ref _kernelDroppedFrames, value.Drops);
         CountReceiveDropped(value.Drops);
         return (value.Packets, value.Drops);
+    }
+
+    private protected override bool TryReadKernelDroppedFramesCore(out long frames)
+    {
+        _ = ReadKernelStatistics();
+        frames = Volatile.Read(ref _kernelDroppedFrames);
+        return true;
     }
 
     private protected override int ReceiveCore(Span<Frame> frames)

@@ -42,14 +42,18 @@ public sealed class PcapReader : IDisposable
     private readonly bool _leaveOpen;
     private readonly bool _swapped;
     private readonly int _recordLimitBytes;
+    private readonly long _origin;
     private long _position;
+    private long _streamOffset;
     private PcapFormatException? _failure;
     private bool _disposed;
 
     /// <summary>
     /// Reads and checks the file header from <paramref name="stream"/>, positioned at the start of a pcap file.
     /// </summary>
-    /// <param name="stream">A readable stream; seeking is not needed.</param>
+    /// <param name="stream">A readable stream; seeking is not needed (only <see cref="Seek"/> backwards needs it). The
+    /// file may start anywhere in the stream: offsets (<see cref="Position"/>, <see cref="PcapRecord.Offset"/>,
+    /// <see cref="Seek"/>) count from the stream's position when the reader is created.</param>
     /// <param name="leaveOpen">Whether <see cref="Dispose"/> leaves the stream open.</param>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
     /// <exception cref="ArgumentException">The stream is not readable.</exception>
@@ -65,8 +69,9 @@ public sealed class PcapReader : IDisposable
 
         _stream = stream;
         _leaveOpen = leaveOpen;
+        _origin = stream.CanSeek ? stream.Position : 0;
         Span<byte> header = stackalloc byte[FileHeaderBytes];
-        int read = stream.ReadAtLeast(header, FileHeaderBytes, throwOnEndOfStream: false);
+        int read = ReadBytes(header);
         if (read < 4)
         {
             throw PcapErrors.Truncated(0, "file header", FileHeaderBytes, read);
@@ -180,7 +185,7 @@ public sealed class PcapReader : IDisposable
 
         long offset = _position;
         Span<byte> header = stackalloc byte[RecordHeaderBytes];
-        int read = _stream.ReadAtLeast(header, RecordHeaderBytes, throwOnEndOfStream: false);
+        int read = ReadBytes(header);
         if (read == 0)
         {
             record = default;
@@ -209,7 +214,7 @@ public sealed class PcapReader : IDisposable
 
         int length = (int)captured;
         int copied = Math.Min(length, destination.Length);
-        int got = _stream.ReadAtLeast(destination[..copied], copied, throwOnEndOfStream: false);
+        int got = ReadBytes(destination[..copied]);
         if (got < copied)
         {
             throw Fail(PcapErrors.Truncated(offset + RecordHeaderBytes, "record data", length, got));
@@ -237,15 +242,21 @@ public sealed class PcapReader : IDisposable
     /// <summary>
     /// Moves the reader to byte <paramref name="position"/> of the file, where the next <see cref="TryReadNext"/> reads a
     /// record header. Nothing can check that a record starts there: a wrong offset reads whatever bytes are there as a
-    /// record, which is refused as corrupt only where its fields are impossible. On a stream that cannot seek, the reader
-    /// can only move forward (by reading and discarding). A previous read error is forgotten.
+    /// record, which is refused as corrupt only where its fields are impossible. A previous read error is forgotten.
     /// </summary>
-    /// <param name="position">The byte offset: at least 24 (the end of the file header) and at most the stream's length
+    /// <remarks>
+    /// Offsets count from the start of the file (the stream's position when the reader was created), as
+    /// <see cref="Position"/> and <see cref="PcapRecord.Offset"/> do. On a stream that cannot seek, the reader can only
+    /// move forward, by reading and discarding; after a read error the stream is already inside the bad record, so even
+    /// the bad record's own offset is behind it. If such a stream ends before <paramref name="position"/>, the reader is
+    /// left at its end and the next <see cref="TryReadNext"/> returns <see langword="false"/>.
+    /// </remarks>
+    /// <param name="position">The byte offset: at least 24 (the end of the file header) and at most the file's length
     /// when the stream can seek.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> is inside the file header or beyond the
-    /// end of a seekable stream.</exception>
+    /// end of a seekable stream; the reader has not moved.</exception>
     /// <exception cref="NotSupportedException">The stream cannot seek and <paramref name="position"/> is behind the
-    /// current position.</exception>
+    /// bytes already consumed from it; the reader has not moved.</exception>
     /// <exception cref="ObjectDisposedException">The reader was disposed.</exception>
     /// <exception cref="IOException">Seeking or reading failed.</exception>
     public void Seek(long position)
@@ -254,16 +265,18 @@ public sealed class PcapReader : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(position, FileHeaderBytes);
         if (_stream.CanSeek)
         {
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(position, _stream.Length);
-            _stream.Position = position;
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(position, _stream.Length - _origin);
+            _stream.Position = _origin + position;
+            _streamOffset = position;
         }
-        else if (position < _position)
+        else if (position < _streamOffset)
         {
-            throw new NotSupportedException("The stream cannot seek backwards.");
+            throw new NotSupportedException(
+                $"The stream cannot seek: offset {position} is behind the {_streamOffset} bytes already read from it.");
         }
         else
         {
-            long remaining = position - _position;
+            long remaining = position - _streamOffset;
             while (remaining > 0)
             {
                 int n = Skip((int)Math.Min(remaining, int.MaxValue));
@@ -316,9 +329,19 @@ public sealed class PcapReader : IDisposable
             }
 
             skipped += n;
+            _streamOffset += n;
         }
 
         return skipped;
+    }
+
+    // Reads until the span is full or the stream ends, counting what was consumed so that a forward-only Seek knows
+    // where the stream really is (after a read error it is somewhere inside the bad record, not at _position).
+    private int ReadBytes(Span<byte> destination)
+    {
+        int read = _stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
+        _streamOffset += read;
+        return read;
     }
 
     private ushort ReadUInt16(ReadOnlySpan<byte> bytes)

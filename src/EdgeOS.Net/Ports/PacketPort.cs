@@ -397,6 +397,31 @@ public abstract class PacketPort : IPacketPort
         LeakedFrames = _leaked,
     };
 
+    /// <summary>
+    /// Reads how many frames the kernel dropped on their way to this port since the port was created: frames that
+    /// arrived for it and found no room (its receive ring full, no free frame to copy into), lost before
+    /// <see cref="Receive"/> could see them. One getsockopt call on a port the kernel feeds
+    /// (<see cref="PacketSocket.PacketSocketPort"/>: PACKET_STATISTICS <c>tp_drops</c>, which the kernel resets at every
+    /// read, accumulated here; <see cref="Xdp.XdpPort"/>: XDP_STATISTICS <c>rx_dropped + rx_invalid_descs +
+    /// rx_ring_full</c>). What the read finds is also added to <see cref="PacketPortStatistics.ReceiveDroppedFrames"/>.
+    /// </summary>
+    /// <remarks>
+    /// Not counted: frames a device drops before the kernel hands them to the socket (e.g. an AF_XDP port in zero-copy
+    /// mode whose fill ring ran empty: the device counts those), and frames the port was never meant to get (another
+    /// EtherType, UDP outside an XDP port's range). Thread-safe: concurrent reads count each kernel drop once.
+    /// </remarks>
+    /// <param name="frames">The drops since the port was created; 0 when the method returns <see langword="false"/>.</param>
+    /// <returns><see langword="true"/> for a port with a kernel socket; <see langword="false"/> for a port without one
+    /// (<see cref="MemoryPort"/>, <see cref="Pcap.PcapPort"/>: their drops are all in
+    /// <see cref="PacketPortStatistics.ReceiveDroppedFrames"/> already).</returns>
+    /// <exception cref="ObjectDisposedException">The port was disposed.</exception>
+    /// <exception cref="IOException">The kernel refused to report its counters.</exception>
+    public bool TryReadKernelDroppedFrames(out long frames)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return TryReadKernelDroppedFramesCore(out frames);
+    }
+
     /// <inheritdoc/>
     /// <exception cref="FrameLeakException">The user holds <see cref="OutstandingFrames"/> &gt; 0 frames.</exception>
     public void ThrowIfFramesOutstanding()
@@ -492,6 +517,16 @@ public abstract class PacketPort : IPacketPort
 
     /// <summary>Frees the port's memory and handles; every user handle is already dead.</summary>
     private protected abstract void DisposeCore();
+
+    /// <summary>
+    /// <see cref="TryReadKernelDroppedFrames"/> for a live port: a port with a kernel socket reads its counters and
+    /// returns the total since creation. The default is a port without one.
+    /// </summary>
+    private protected virtual bool TryReadKernelDroppedFramesCore(out long frames)
+    {
+        frames = 0;
+        return false;
+    }
 
     /// <summary>
     /// Hands the slot to the user: records where its data is and returns the live handle. The slot must be the

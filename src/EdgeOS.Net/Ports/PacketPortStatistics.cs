@@ -18,7 +18,10 @@ public readonly struct PacketPortStatistics
     /// <summary>Data bytes in the transmitted frames.</summary>
     public long TransmittedBytes { get; init; }
 
-    /// <summary>Frames that arrived but were dropped before the user saw them (no free frame, ring full, kernel drop).</summary>
+    /// <summary>Frames that arrived but were dropped before the user saw them (no free frame, ring full, kernel drop).
+    /// A port with a kernel socket learns of the kernel's drops only when it reads the kernel's counters
+    /// (<see cref="PacketPort.TryReadKernelDroppedFrames"/>, or the port's own statistics method): they are included as
+    /// of the last such read.</summary>
     public long ReceiveDroppedFrames { get; init; }
 
     /// <summary>Frames accepted for transmit that never left (the peer or device dropped them).</summary>

@@ -60,6 +60,9 @@ public sealed unsafe class XdpPort : PacketPort
     private int _inFill;
     private long _kernelAddressErrors;
 
+    // The kernel's drop total (XDP_STATISTICS never resets) already added to ReceiveDroppedFrames.
+    private long _kernelDropsCounted;
+
     /// <summary>
     /// Creates the UMEM and socket, binds it (zero-copy first unless told otherwise), creates the XSKMAP, loads the
     /// generated program and attaches it (native first unless told otherwise). Cost: a few milliseconds of syscalls
@@ -204,13 +207,20 @@ public sealed unsafe class XdpPort : PacketPort
     /// <summary>Chunk addresses the kernel returned that the port had not posted there (should stay 0).</summary>
     public long KernelAddressErrors => _kernelAddressErrors;
 
-    /// <summary>Reads the kernel's XDP_STATISTICS for the socket. One getsockopt call.</summary>
+    /// <summary>
+    /// Reads the kernel's XDP_STATISTICS for the socket (counters since the socket was created; reading does not reset
+    /// them). One getsockopt call. The receive drops found (<see cref="XdpStatistics.RxDropped"/>,
+    /// <see cref="XdpStatistics.RxInvalidDescriptors"/>, <see cref="XdpStatistics.RxRingFull"/>) are brought into
+    /// <see cref="PacketPortStatistics.ReceiveDroppedFrames"/>, as <see cref="PacketPort.TryReadKernelDroppedFrames"/> does.
+    /// </summary>
     /// <returns>The counters.</returns>
     /// <exception cref="ObjectDisposedException">The port was disposed.</exception>
+    /// <exception cref="IOException">getsockopt failed.</exception>
     public XdpStatistics GetXdpStatistics()
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         Interop.Xdp.StatisticsValue value = _socket.GetStatistics();
+        _ = CountKernelDrops(value);
         return new XdpStatistics
         {
             RxDropped = value.RxDropped,
@@ -220,6 +230,35 @@ public sealed unsafe class XdpPort : PacketPort
             FillRingEmpty = value.RxFillRingEmptyDescs,
             TxRingEmpty = value.TxRingEmptyDescs,
         };
+    }
+
+    private protected override bool TryReadKernelDroppedFramesCore(out long frames)
+    {
+        frames = CountKernelDrops(_socket.GetStatistics());
+        return true;
+    }
+
+    /// <summary>
+    /// The kernel's receive drops in <paramref name="value"/>, of which the part not yet counted is added to
+    /// ReceiveDroppedFrames (a compare-and-swap, so concurrent readers add each drop once).
+    /// </summary>
+    private long CountKernelDrops(in Interop.Xdp.StatisticsValue value)
+    {
+        long total = (long)Math.Min(value.RxDropped + value.RxInvalidDescs + value.RxRingFull, long.MaxValue);
+        long counted = Volatile.Read(ref _kernelDropsCounted);
+        while (total > counted)
+        {
+            long seen = Interlocked.CompareExchange(ref _kernelDropsCounted, total, counted);
+            if (seen == counted)
+            {
+                CountReceiveDropped(total - counted);
+                break;
+            }
+
+            counted = seen;
+        }
+
+        return total;
     }
 
     /// <summary>Blocks until frames are ready to receive or the timeout passes (poll(2) on the socket).</summary>
