@@ -338,16 +338,7 @@ internal sealed class Print : Element
             return p;
         }
 
-        StringBuilder sb = _sb.Clear();
-        if (_label.Length > 0)
-        {
-            sb.Append(_label).Append(": ");
-        }
-
-        if (_timestamp)
-        {
-            sb.Append(CV.FormatTimestamp(p.TimestampNanoseconds)).Append(": ");
-        }
+        StringBuilder sb = AppendPrintPrefix(_sb.Clear(), _label, _timestamp ? p : null);
 
         sb.Append(CultureInfo.InvariantCulture, $"{p.Length,4}");
         if (_headroom)

@@ -13,6 +13,22 @@ internal static class ElementHelpers
 
     public static string Num(long v) => v.ToString(CultureInfo.InvariantCulture) + "\n";
 
+    /// <summary>Print's and IPPrint's line start: <c>LABEL: </c> when there is a label, then the packet's timestamp and <c>: </c> when <paramref name="timestamped"/> is given.</summary>
+    public static StringBuilder AppendPrintPrefix(StringBuilder sb, string label, Packet? timestamped)
+    {
+        if (label.Length > 0)
+        {
+            sb.Append(label).Append(": ");
+        }
+
+        if (timestamped is not null)
+        {
+            sb.Append(ClickValues.FormatTimestamp(timestamped.TimestampNanoseconds)).Append(": ");
+        }
+
+        return sb;
+    }
+
     public static string Num(double v) => v.ToString("0.##", CultureInfo.InvariantCulture) + "\n";
 
     public static string Bool(bool v) => v ? "true\n" : "false\n";

@@ -50,7 +50,7 @@ public sealed class ClickFromDeviceKernelDropsTests
     public async Task KernelDropsIsAPlainNumberWhenNothingWasDropped()
     {
         using VethNamespace veth = VethNamespace.Create();
-        string output = await RunAsync(["-e", $"fd :: FromDevice({veth.HostInterface}, METHOD XDP, XDP_UDP_PORTS 9999-9999) -> Discard;", "-h", "fd.kernel_drops"], _ => { });
+        string output = await ClickVethPingTests.RunClickAsync(["-e", $"fd :: FromDevice({veth.HostInterface}, METHOD XDP, XDP_UDP_PORTS 9999-9999) -> Discard;", "-h", "fd.kernel_drops"], _ => { });
         Assert.Equal("0\n", output); // one handler: no "name:" header, as click prints it
     }
 
@@ -58,7 +58,7 @@ public sealed class ClickFromDeviceKernelDropsTests
     private static async Task<(long Drops, long Count)> RunStoppedBurstAsync(VethNamespace veth, string config)
     {
         string script = BurstScript.Replace("TARGET", veth.HostAddress, StringComparison.Ordinal).Replace("COUNT", Burst.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
-        string output = await RunAsync(["-e", config, "-h", "fd.kernel_drops", "-h", "c.count"], pid =>
+        string output = await ClickVethPingTests.RunClickAsync(["-e", config, "-h", "fd.kernel_drops", "-h", "c.count"], pid =>
         {
             Signal("STOP", pid);
             try
@@ -76,48 +76,6 @@ public sealed class ClickFromDeviceKernelDropsTests
         string[] lines = output.Split('\n');
         Assert.True(lines.Length >= 5 && lines[0] == "fd.kernel_drops:" && lines[3] == "c.count:", output);
         return (long.Parse(lines[1], NumberStyles.None, CultureInfo.InvariantCulture), long.Parse(lines[4], NumberStyles.None, CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>Runs click with <paramref name="arguments"/>, does <paramref name="action"/> with its process id, stops it with SIGINT; returns its standard output (its standard error must stay empty).</summary>
-    private static async Task<string> RunAsync(string[] arguments, Action<int> action)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "click.dll"), .. arguments])
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using Process click = Process.Start(psi)!;
-        try
-        {
-            Task<string> stdout = click.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-            Task<string> stderr = click.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            await Task.Delay(1500, TestContext.Current.CancellationToken);
-            if (click.HasExited)
-            {
-                Assert.Fail("click exited early: " + await stderr);
-            }
-
-            action(click.Id);
-            Signal("INT", click.Id);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            await click.WaitForExitAsync(timeout.Token);
-            Assert.Equal(string.Empty, await stderr);
-            Assert.Equal(0, click.ExitCode);
-            return await stdout;
-        }
-        finally
-        {
-            if (!click.HasExited)
-            {
-                click.Kill(entireProcessTree: true);
-            }
-        }
     }
 
     private static void Signal(string signal, int pid)

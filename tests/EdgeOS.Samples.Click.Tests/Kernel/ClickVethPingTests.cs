@@ -111,7 +111,10 @@ public sealed class ClickVethPingTests
         RunClickAsync(["-e", config, .. handlers], action);
 
     /// <summary>Runs click with <paramref name="arguments"/>, does <paramref name="action"/>, stops click with SIGINT, returns its standard output (its standard error must stay empty).</summary>
-    internal static async Task<string> RunClickAsync(string[] arguments, Action action)
+    internal static Task<string> RunClickAsync(string[] arguments, Action action) => RunClickAsync(arguments, _ => action());
+
+    /// <summary>As above; <paramref name="action"/> gets click's process id (to signal it).</summary>
+    internal static async Task<string> RunClickAsync(string[] arguments, Action<int> action)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -135,7 +138,7 @@ public sealed class ClickVethPingTests
                 Assert.Fail("click exited early: " + await stderr);
             }
 
-            action();
+            action(click.Id);
             using (Process kill = Process.Start("kill", ["-INT", click.Id.ToString(CultureInfo.InvariantCulture)]))
             {
                 await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
