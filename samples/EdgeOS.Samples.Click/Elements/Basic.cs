@@ -464,7 +464,7 @@ internal sealed class NullElement : Element
 {
     public override string PortCount => "1/1";
 
-    public override void Push(int port, Packet p) => Outputs[0].Push(p);
+    public override void Push(int port, Packet p) => PushOutput0(p);
 
     public override Packet? Pull(int port) => Inputs[0].Pull();
 }
@@ -566,7 +566,7 @@ internal sealed class HashSwitch : Element
         ReadOnlySpan<byte> data = p.Data;
         if (data.Length < _offset + _length)
         {
-            Outputs[0].Push(p);
+            PushOutput0(p);
             return;
         }
 
@@ -607,7 +607,7 @@ internal sealed class Paint : Element
     public override void Push(int port, Packet p)
     {
         p.Paint = _color;
-        Outputs[0].Push(p);
+        PushOutput0(p);
     }
 
     public override void AddHandlers(HandlerTable handlers)
@@ -662,7 +662,7 @@ internal sealed class CheckPaint : Element
     {
         if (p.Paint == _color)
         {
-            Outputs[0].Push(p);
+            PushOutput0(p);
         }
         else
         {

@@ -54,7 +54,11 @@ internal abstract class ClassifierElement : Element
     public override void Push(int port, Packet p)
     {
         int output = _program!.Match(p.Data, p.HasNetworkHeader ? p.NetworkHeaderDataOffset : -1);
-        if (output >= 0)
+        if (output == 0)
+        {
+            PushOutput0(p);
+        }
+        else if (output > 0)
         {
             Outputs[output].Push(p);
         }

@@ -415,7 +415,7 @@ internal sealed class Counter : Element, IBatchObserver
             Event((uint)p.Length);
         }
 
-        Outputs[0].Push(p);
+        PushOutput0(p);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

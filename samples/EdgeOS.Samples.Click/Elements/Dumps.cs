@@ -474,7 +474,7 @@ internal sealed class FromDump : Element
                 continue;
             }
 
-            Outputs[0].Push(p);
+            PushOutput0(p);
             _count++;
             sent++;
             if (!_active)

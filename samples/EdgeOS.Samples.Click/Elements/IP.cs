@@ -435,7 +435,7 @@ internal sealed class DecIPTtl : Element
         Packet? q = SimpleAction(p);
         if (q is not null)
         {
-            Outputs[0].Push(q);
+            PushOutput0(q);
         }
     }
 
@@ -607,7 +607,7 @@ internal sealed class CheckIPHeader : Element
         int reason = Check(p);
         if (reason < 0)
         {
-            Outputs[0].Push(p);
+            PushOutput0(p);
         }
         else
         {
@@ -718,7 +718,7 @@ internal sealed class MarkIPHeader : Element
         return p;
     }
 
-    public override void Push(int port, Packet p) => Outputs[0].Push(SimpleAction(p)!);
+    public override void Push(int port, Packet p) => PushOutput0(SimpleAction(p)!);
 }
 
 /// <summary>
@@ -793,7 +793,7 @@ internal sealed class CheckTransportHeader(CheckTransportHeader.Kind kind) : Ele
         Packet? q = SimpleAction(p);
         if (q is not null)
         {
-            Outputs[0].Push(q);
+            PushOutput0(q);
         }
     }
 
@@ -1208,7 +1208,7 @@ internal sealed class IPMirror : Element
         return p;
     }
 
-    public override void Push(int port, Packet p) => Outputs[0].Push(SimpleAction(p)!);
+    public override void Push(int port, Packet p) => PushOutput0(SimpleAction(p)!);
 }
 
 /// <summary>Click's text forms of prefixes and routes, shared by the ARP and route table elements.</summary>

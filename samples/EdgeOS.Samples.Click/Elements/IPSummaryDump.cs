@@ -209,7 +209,7 @@ internal sealed class ToIPSummaryDump : Element
         Write(p);
         if (NOutputs > 0)
         {
-            Outputs[0].Push(p);
+            PushOutput0(p);
         }
         else
         {

@@ -30,7 +30,7 @@ internal sealed class Strip : Element
     public override void Push(int port, Packet p)
     {
         p.Pull(_length);
-        Outputs[0].Push(p);
+        PushOutput0(p);
     }
 }
 
@@ -192,7 +192,7 @@ internal sealed class EtherEncap : Element
     {
         p.Push(14);
         _header.CopyTo(p.Data);
-        Outputs[0].Push(p);
+        PushOutput0(p);
     }
 
     public override void AddHandlers(HandlerTable handlers)
@@ -232,7 +232,7 @@ internal sealed class EtherMirror : Element
         return p;
     }
 
-    public override void Push(int port, Packet p) => Outputs[0].Push(SimpleAction(p)!);
+    public override void Push(int port, Packet p) => PushOutput0(SimpleAction(p)!);
 }
 
 /// <summary>

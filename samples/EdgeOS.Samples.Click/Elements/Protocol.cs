@@ -188,7 +188,7 @@ internal sealed class ArpResponder : Element
         Packet? q = SimpleAction(p);
         if (q is not null)
         {
-            Outputs[0].Push(q);
+            PushOutput0(q);
         }
     }
 
@@ -451,7 +451,7 @@ internal sealed class ArpQuerier : Element
         dstMac.CopyTo(d);
         _mac.CopyTo(d[6..]);
         BinaryPrimitives.WriteUInt16BigEndian(d[12..], 0x0800);
-        Outputs[0].Push(p);
+        PushOutput0(p);
     }
 
     /// <summary>Sends a query for <paramref name="dst"/>: broadcast, or to <paramref name="unicast"/> (a renewal poll).</summary>
@@ -584,7 +584,7 @@ internal sealed class IcmpPingResponder : Element
         Packet? q = SimpleAction(p);
         if (q is not null)
         {
-            Outputs[0].Push(q);
+            PushOutput0(q);
         }
     }
 }

@@ -11,6 +11,9 @@ namespace EdgeOS.Samples.Click.Runtime;
 internal abstract class Element
 {
     private static readonly OutputPort[] s_noOutputs = [];
+    private OutputPort[] _outputs = s_noOutputs;
+    private Element? _output0Peer;
+    private int _output0PeerPort;
     private static readonly InputPort[] s_noInputs = [];
 
     /// <summary>Click's push processing code.</summary>
@@ -61,8 +64,25 @@ internal abstract class Element
     /// <summary>Input ports after initialization.</summary>
     internal InputPort[] Inputs { get; set; } = s_noInputs;
 
-    /// <summary>Output ports after initialization.</summary>
-    internal OutputPort[] Outputs { get; set; } = s_noOutputs;
+    /// <summary>Output ports after initialization (always assigned as a whole array, which also sets what <see cref="PushOutput0"/> uses).</summary>
+    internal OutputPort[] Outputs
+    {
+        get => _outputs;
+        set
+        {
+            _outputs = value;
+            _output0Peer = value.Length > 0 ? value[0].Peer : null;
+            _output0PeerPort = value.Length > 0 ? value[0].PeerPort : 0;
+        }
+    }
+
+    /// <summary>
+    /// Pushes <paramref name="p"/> out of output 0, as <c>Outputs[0].Push(p)</c> does, with the peer kept in this
+    /// element: no load of the ports array and the port object per packet (and two lines fewer to bring into the cache
+    /// when a tenant's router runs again after other tenants'). The element must have an output 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected internal void PushOutput0(Packet p) => _output0Peer!.Push(_output0PeerPort, p);
 
     /// <summary>Number of inputs.</summary>
     public int NInputs => Inputs.Length;
@@ -122,7 +142,7 @@ internal abstract class Element
         Packet? q = SimpleAction(p);
         if (q is not null)
         {
-            Outputs[0].Push(q);
+            PushOutput0(q);
         }
     }
 

@@ -22,7 +22,7 @@ internal sealed class FromSteering : Element
     public void Deliver(Packet p)
     {
         _count++;
-        Outputs[0].Push(p);
+        PushOutput0(p);
     }
 
     public override void AddHandlers(HandlerTable handlers)
