@@ -301,6 +301,9 @@ internal sealed class FromDevice : Element, IDriverSelectable
     {
         handlers.AddRead("count", () => Num(_count));
         handlers.AddRead("kernel_drops", KernelDrops);
+
+        // Click names the device's link type; both our methods deliver Ethernet frames (what ToDump's USE_ENCAP_FROM reads).
+        handlers.AddRead("encap", () => "ETHER\n");
         handlers.AddWrite("reset_counts", (_, _) =>
         {
             _count = 0;

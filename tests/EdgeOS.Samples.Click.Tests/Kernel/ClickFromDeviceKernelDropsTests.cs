@@ -47,6 +47,25 @@ public sealed class ClickFromDeviceKernelDropsTests
     }
 
     [Fact]
+    public async Task EncapIsEtherAndToDumpTakesItWithUseEncapFrom()
+    {
+        using VethNamespace veth = VethNamespace.Create();
+        string dump = Path.Combine(Path.GetTempPath(), $"edgeos-encap-{Guid.NewGuid():N}.pcap");
+        try
+        {
+            string config = $"fd :: FromDevice({veth.HostInterface}) -> td :: ToDump({dump}, USE_ENCAP_FROM fd);";
+            string output = await ClickVethPingTests.RunClickAsync(["-e", config, "-h", "fd.encap"], _ => { });
+            Assert.Equal("ETHER\n", output);
+            using var reader = new EdgeOS.Net.Pcap.PcapReader(File.OpenRead(dump));
+            Assert.Equal(EdgeOS.Net.Pcap.PcapLinkType.Ethernet, reader.LinkType);
+        }
+        finally
+        {
+            File.Delete(dump);
+        }
+    }
+
+    [Fact]
     public async Task KernelDropsIsAPlainNumberWhenNothingWasDropped()
     {
         using VethNamespace veth = VethNamespace.Create();
