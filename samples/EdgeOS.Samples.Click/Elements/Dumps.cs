@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.MemoryMappedFiles;
 using System.Numerics;
 using System.Text;
 using EdgeOS.Net.Pcap;
@@ -30,7 +31,8 @@ namespace EdgeOS.Samples.Click.Elements;
 /// Handlers: count, reset_counts, filename, filesize (<c>-</c> when unknown), filepos (rw), packet_filepos (where the last
 /// packet read starts), active (rw), stop, encap (ETHER or IP), sampling_prob, extend_interval (moves the end time later
 /// and reactivates), reset_timing. A truncated or corrupt file ends the stream with a message naming the byte offset.
-/// Files are read with ordinary reads (Click's MMAP keyword is not accepted) and compressed files are not read.
+/// MMAP (default true, as in Click) reads a file through a memory mapping of it, MMAP false with ordinary reads
+/// (standard input and empty files are always read); compressed files are not read.
 /// </para>
 /// </summary>
 internal sealed class FromDump : Element
@@ -63,6 +65,8 @@ internal sealed class FromDump : Element
     private long _startFilepos;
     private long _packetFilepos;
     private Stream? _stream;
+    private MemoryMappedFile? _map;
+    private bool _mmap;
     private PcapReader? _reader;
     private bool _failed;
     private ClickTask? _task;
@@ -79,6 +83,7 @@ internal sealed class FromDump : Element
     {
         _filename = args.Read("FILENAME", ArgFlags.MandatoryPositional, CV.String, string.Empty);
         _timing = args.Read("TIMING", ArgFlags.Positional, CV.Bool, false);
+        _mmap = args.Read("MMAP", ArgFlags.None, CV.Bool, true);
         bool stop = args.Read("STOP", ArgFlags.None, CV.Bool, false);
         _active = args.Read("ACTIVE", ArgFlags.None, CV.Bool, true);
         _samplingProbability = args.Read("SAMPLE", ArgFlags.None, FixedPoint.Parser, SamplingOne);
@@ -182,7 +187,7 @@ internal sealed class FromDump : Element
         _timer = Router.Master.NewTimer(this);
         try
         {
-            (_stream, _reader) = Open(_filename);
+            (_stream, _reader, _map) = Open(_filename, _mmap);
         }
         catch (FileNotFoundException)
         {
@@ -221,19 +226,41 @@ internal sealed class FromDump : Element
         return true;
     }
 
-    /// <summary>Opens the file (standard input for <c>-</c>) and reads its pcap header; the reader leaves the stream to Cleanup.</summary>
-    private static (Stream Stream, PcapReader Reader) Open(string filename)
+    /// <summary>
+    /// Opens the file (standard input for <c>-</c>) and reads its pcap header; the reader leaves the stream (and the
+    /// mapping, with <paramref name="mmap"/> for a non-empty file) to Cleanup.
+    /// </summary>
+    private static (Stream Stream, PcapReader Reader, MemoryMappedFile? Map) Open(string filename, bool mmap)
     {
-        Stream stream = filename == "-" ? Console.OpenStandardInput() : new FileStream(filename, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024);
+        MemoryMappedFile? map = null;
+        Stream stream;
+        if (filename == "-")
+        {
+            stream = Console.OpenStandardInput();
+        }
+        else
+        {
+            var file = new FileStream(filename, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024);
+            stream = file;
+            if (mmap && file.Length > 0)
+            {
+                // The view is exactly the file's length (a view of the whole file would end on a page boundary).
+                long length = file.Length;
+                map = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+                stream = map.CreateViewStream(0, length, MemoryMappedFileAccess.Read);
+            }
+        }
+
         try
         {
-            return (stream, new PcapReader(stream, leaveOpen: true));
+            return (stream, new PcapReader(stream, leaveOpen: true), map);
         }
         catch
         {
             if (filename != "-")
             {
                 stream.Dispose();
+                map?.Dispose();
             }
 
             throw;
@@ -535,16 +562,18 @@ internal sealed class FromDump : Element
         if (_filename != "-")
         {
             _stream?.Dispose();
+            _map?.Dispose();
         }
 
         _stream = null;
+        _map = null;
     }
 
     private string FileSize()
     {
         try
         {
-            return _filename != "-" && _stream is FileStream { CanSeek: true } f ? f.Length.ToString(CultureInfo.InvariantCulture) : "-";
+            return _filename != "-" && _stream is { CanSeek: true } f ? f.Length.ToString(CultureInfo.InvariantCulture) : "-";
         }
         catch (IOException)
         {
