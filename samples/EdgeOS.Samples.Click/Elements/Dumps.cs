@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.Compression;
 using System.IO.MemoryMappedFiles;
 using System.Numerics;
 using System.Text;
@@ -32,7 +33,8 @@ namespace EdgeOS.Samples.Click.Elements;
 /// packet read starts), active (rw), stop, encap (ETHER or IP), sampling_prob, extend_interval (moves the end time later
 /// and reactivates), reset_timing. A truncated or corrupt file ends the stream with a message naming the byte offset.
 /// MMAP (default true, as in Click) reads a file through a memory mapping of it, MMAP false with ordinary reads
-/// (standard input and empty files are always read); compressed files are not read.
+/// (standard input and empty files are always read). A gzip-compressed file is decompressed as it is read (FILEPOS and
+/// filepos then count in the decompressed dump, forward only); bzip2 files are refused.
 /// </para>
 /// </summary>
 internal sealed class FromDump : Element
@@ -205,6 +207,10 @@ internal sealed class FromDump : Element
         {
             return errors.Error($"{_filename}: {ex.Message}");
         }
+        catch (InvalidDataException ex)
+        {
+            return errors.Error($"{_filename}: {ex.Message}");
+        }
 
         if (_reader.LinkType is not (PcapLinkType.Ethernet or PcapLinkType.Raw))
         {
@@ -249,6 +255,8 @@ internal sealed class FromDump : Element
                 map = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
                 stream = map.CreateViewStream(0, length, MemoryMappedFileAccess.Read);
             }
+
+            stream = Decompressed(stream, map);
         }
 
         try
@@ -265,6 +273,28 @@ internal sealed class FromDump : Element
 
             throw;
         }
+    }
+
+    // A gzip file (magic 1f 8b, as Click's FromFile recognizes it) is read through a decompressor: positions (FILEPOS,
+    // filepos) are then offsets in the decompressed dump, which can only move forward. bzip2 has no decompressor here.
+    private static Stream Decompressed(Stream stream, MemoryMappedFile? map)
+    {
+        Span<byte> magic = stackalloc byte[3];
+        int n = stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
+        stream.Position = 0;
+        if (n >= 2 && magic[0] == 0x1F && magic[1] == 0x8B)
+        {
+            return new GZipStream(stream, CompressionMode.Decompress);
+        }
+
+        if (n == 3 && magic[0] == (byte)'B' && magic[1] == (byte)'Z' && magic[2] == (byte)'h')
+        {
+            stream.Dispose();
+            map?.Dispose();
+            throw new InvalidDataException("bzip2-compressed dumps are not supported (decompress the file first)");
+        }
+
+        return stream;
     }
 
     /// <summary>Finds END_CALL's handler now that every handler exists (Click's HandlerCall::initialize_write).</summary>
