@@ -159,7 +159,7 @@ public sealed class PcapLoadedReplayTests
             Assert.Equal("prefixed", port.Name);
         }
 
-        using PcapPort forward = PcapPort.LoadReplay(new ForwardOnlyStream(file));
+        using PcapPort forward = PcapPort.LoadReplay(new ForwardOnlyStream(file, 1000));
         Assert.Equal(200, forward.LoadedRecordCount);
         Frame[] rx = new Frame[64];
         int n = forward.Receive(rx);
@@ -203,7 +203,7 @@ public sealed class PcapLoadedReplayTests
 
         byte[] file = PcapFileTests.WriteFile(packets, new PcapWriterOptions());
         Assert.Equal(65516, file.Length);
-        using PcapPort port = PcapPort.LoadReplay(new ForwardOnlyStream(file), new PcapPortOptions { FrameCount = 65 });
+        using PcapPort port = PcapPort.LoadReplay(new ForwardOnlyStream(file, 1000), new PcapPortOptions { FrameCount = 65 });
         Frame[] rx = new Frame[65];
         Assert.Equal(65, port.Receive(rx));
         Assert.Equal(packets[64].Data, port.GetSpan(rx[64]).ToArray());
@@ -274,43 +274,5 @@ public sealed class PcapLoadedReplayTests
         var small = new MemoryAccount("small", file.Length + 100);
         Assert.Throws<MemoryQuotaExceededException>(() => PcapPort.LoadReplay(new MemoryStream(file), new PcapPortOptions { FrameCount = 8, FrameSizeBytes = 2048, Account = small }));
         Assert.Equal(0, small.UsedBytes);
-    }
-
-    private sealed class ForwardOnlyStream(byte[] data) : Stream
-    {
-        private int _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            // Short reads, as a pipe gives them.
-            int n = Math.Min(Math.Min(count, 1000), data.Length - _position);
-            data.AsSpan(_position, n).CopyTo(buffer.AsSpan(offset));
-            _position += n;
-            return n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

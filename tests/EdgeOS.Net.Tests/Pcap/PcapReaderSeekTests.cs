@@ -115,7 +115,7 @@ public sealed class PcapReaderSeekTests
     public void AForwardOnlyStreamSkipsForwardAndRefusesToGoBack()
     {
         long[] offsets = Offsets();
-        var stream = new ForwardOnlyStream(FileBytes);
+        var stream = new ForwardOnlyStream(FileBytes, 7);
         using var reader = new PcapReader(stream);
         reader.Seek(offsets[0]); // where it already is
         reader.Seek(offsets[2]);
@@ -168,7 +168,7 @@ public sealed class PcapReaderSeekTests
         long[] offsets = Offsets();
         byte[] corrupt = (byte[])FileBytes.Clone();
         BinaryPrimitives.WriteUInt32LittleEndian(corrupt.AsSpan((int)offsets[1] + 4), 1_000_000);
-        var stream = new ForwardOnlyStream(corrupt);
+        var stream = new ForwardOnlyStream(corrupt, 7);
         using var reader = new PcapReader(stream);
         AssertReads(reader, 0);
         byte[] buffer = new byte[2000];
@@ -192,41 +192,5 @@ public sealed class PcapReaderSeekTests
         var reader = new PcapReader(new MemoryStream(FileBytes));
         reader.Dispose();
         Assert.Throws<ObjectDisposedException>(() => reader.Seek(24));
-    }
-
-    /// <summary>A stream that can only be read forward (like a pipe), counting the bytes read from it.</summary>
-    private sealed class ForwardOnlyStream(byte[] data) : Stream
-    {
-        private readonly MemoryStream _inner = new(data, writable: false);
-
-        public long Consumed => _inner.Position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, Math.Min(count, 7));
-
-        public override int Read(Span<byte> buffer) => _inner.Read(buffer[..Math.Min(buffer.Length, 7)]);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
