@@ -360,9 +360,6 @@ internal sealed class Counter : Element, IBatchObserver
 
     private uint Jiffies => (uint)(Router.Master.NowNanoseconds / 1_000_000);
 
-    // The jiffy the packets being counted arrived in: a tenant's batch time in tenant mode (no clock read per sample).
-    private uint PacketJiffies => (uint)(Router.Master.PacketTimeNanoseconds / 1_000_000);
-
     private void Reset()
     {
         _count = _byteCount = 0;
@@ -423,7 +420,7 @@ internal sealed class Counter : Element, IBatchObserver
     {
         if (_count >= _nextSample)
         {
-            Sample(PacketJiffies, length);
+            Sample(Jiffies, length);
         }
 
         if (_count == _countTrigger && !_countTriggered)

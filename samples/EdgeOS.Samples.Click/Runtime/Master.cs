@@ -26,7 +26,6 @@ internal sealed class Master
     private readonly long _realEpochNanoseconds;
     private readonly long _startTicks;
     private long _simulatedNow;
-    private long _batchNanoseconds;
     private readonly List<IBatchObserver> _batchObservers = [];
     private long _timerSequence;
     private volatile bool _interrupted;
@@ -59,13 +58,6 @@ internal sealed class Master
         ? _simulatedNow
         : _realEpochNanoseconds + (long)((Stopwatch.GetTimestamp() - _startTicks) * (1_000_000_000.0 / Stopwatch.Frequency));
 
-    /// <summary>
-    /// When the packets being handled now arrived, for per-packet bookkeeping such as Counter's rates: in tenant mode
-    /// the time of the tenant's current batch (<see cref="StartBatch"/>, once per batch: a field read, not a clock
-    /// read per packet), otherwise <see cref="NowNanoseconds"/>.
-    /// </summary>
-    public long PacketTimeNanoseconds => TenantMode && !SimulatedTime ? _batchNanoseconds : NowNanoseconds;
-
     /// <summary>Whether a tenant handler announces its batches (<see cref="StartBatch"/>): tenant mode in real time.</summary>
     public bool AnnouncesBatches => TenantMode && !SimulatedTime;
 
@@ -73,8 +65,8 @@ internal sealed class Master
     internal void AddBatchObserver(IBatchObserver observer) => _batchObservers.Add(observer);
 
     /// <summary>
-    /// A tenant's batch that arrived at <paramref name="nanoseconds"/> starts: the observers are told, then the new time
-    /// is set.
+    /// A tenant's batch that arrived at <paramref name="nanoseconds"/> starts: the observers are told (elements such as
+    /// Counter then need no clock reading of their own per packet).
     /// </summary>
     internal void StartBatch(long nanoseconds)
     {
@@ -83,8 +75,6 @@ internal sealed class Master
         {
             observers[i].BatchStarting(nanoseconds);
         }
-
-        _batchNanoseconds = nanoseconds;
     }
 
     /// <summary>Moves simulated time forward by <paramref name="nanoseconds"/> (tests; the driver moves it to the next timer).</summary>
@@ -307,7 +297,7 @@ internal sealed class Master
 /// <summary>An element told when a tenant's next batch of packets starts (<see cref="Master.StartBatch"/>).</summary>
 internal interface IBatchObserver
 {
-    /// <summary>The next batch starts; it arrived at <paramref name="nanoseconds"/> (<see cref="Master.PacketTimeNanoseconds"/> is still the last batch's time).</summary>
+    /// <summary>The next batch starts; it arrived at <paramref name="nanoseconds"/>.</summary>
     /// <param name="nanoseconds">The new batch's arrival time.</param>
     void BatchStarting(long nanoseconds);
 }
