@@ -15,6 +15,10 @@ public sealed class ReceiveWakeupTests
     public void PacketSocketWaitEndsOnASignal()
     {
         using VethNamespace veth = VethNamespace.Create();
+
+        // Every frame reaches an AF_PACKET port, and a fresh link's IPv6 chatter (router solicitations, MLD) would end a
+        // wait with a frame instead of the signal: with the peer end down no frame arrives.
+        Assert.Equal(0, veth.ExecInNamespace("ip", "link", "set", veth.PeerInterface, "down").ExitCode);
         using var port = new PacketSocketPort(new PacketSocketPortOptions { InterfaceName = veth.HostInterface, BlockSizeBytes = 1 << 14, BlockCount = 4, TransmitFrameCount = 4 });
         using var wakeup = new ReceiveWakeup();
         Check(timeout => port.WaitForReceive(timeout, wakeup), wakeup);
@@ -47,8 +51,14 @@ public sealed class ReceiveWakeupTests
         });
         signaller.Start();
         started.Set();
-        Assert.False(wait(-1));
-        signaller.Join();
+        try
+        {
+            Assert.False(wait(-1));
+        }
+        finally
+        {
+            signaller.Join(); // before the wakeup is disposed, whatever the wait returned
+        }
     }
 
     [Fact]
